@@ -1,0 +1,10 @@
+"""Datasets of the course: bundled Fashion-MNIST, photos shipped in the wheels, and derived tasks."""
+from .fashion_mnist import CLASSES as FASHION_MNIST_CLASSES
+from .fashion_mnist import fashion_mnist_tensors, load_fashion_mnist
+from .paths import DatasetError, dataset_dir
+from .photos import PHOTO_SPLITS, list_photos, load_photo, load_photos, random_crops
+
+__all__ = [
+    "FASHION_MNIST_CLASSES", "fashion_mnist_tensors", "load_fashion_mnist", "DatasetError", "dataset_dir",
+    "PHOTO_SPLITS", "list_photos", "load_photo", "load_photos", "random_crops",
+]
