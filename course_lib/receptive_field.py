@@ -183,6 +183,48 @@ def receptive_field(model: nn.Module) -> ReceptiveField:
     return ReceptiveField(tuple(size), tuple(jump), tuple(pad))
 
 
+def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
+    """Output side of a convolution or pooling layer, as ``nn.Conv2d`` computes it.
+
+    ``out = floor((n + 2p - d(k - 1) - 1) / s) + 1`` (PyTorch's ``Conv2d`` documentation;
+    Dumoulin & Visin, "A guide to convolution arithmetic", 2016, relationship 15 with dilation).
+
+    Args:
+        input_size: input side ``n`` in pixels (>= 1).
+        kernel_size, stride, dilation: ``k``, ``s``, ``d`` (>= 1).
+        padding: ``p`` pixels added on each side (>= 0).
+
+    Raises:
+        ValueError: for out-of-range arguments, or a kernel that does not fit the padded input.
+    """
+    for name, v, low in (("input_size", input_size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                         ("padding", padding, 0), ("dilation", dilation, 1)):
+        if int(v) != v or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    span = dilation * (kernel_size - 1) + 1
+    if input_size + 2 * padding < span:
+        raise ValueError(f"the dilated kernel ({span} px) is larger than the padded input "
+                         f"({input_size} + 2*{padding} px)")
+    return (input_size + 2 * padding - span) // stride + 1
+
+
+def draw_receptive_field(ax, rf: ReceptiveField, u: int, v: int | None = None, label: str | None = None,
+                         color: str = "yellow", **kwargs):
+    """Draw on matplotlib axes (showing the input image) the square seen by output pixel ``(u, v)``.
+
+    The rectangle's corners come from :meth:`ReceptiveField.input_span`; parts in the padding
+    fall outside the image. ``label`` names the rectangle for ``ax.legend()``. Extra keyword
+    arguments go to ``matplotlib.patches.Rectangle``.
+    """
+    from matplotlib.patches import Rectangle
+
+    (r0, r1), (c0, c1) = rf.input_span(u, v)
+    ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, fill=False, edgecolor=color,
+                           linewidth=2, label=label, **kwargs))
+    return ax
+
+
 def _first_conv_channels(model: nn.Module) -> int:
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
