@@ -1,0 +1,142 @@
+"""Command line of the course: ``python -m course_lib <command>`` (or ``course <command>``).
+
+Commands:
+    run         execute the notebooks headless and write executed copies (.ipynb and .html)
+    reproduce   run one experiment, print its table and write its metrics as JSON
+    info        show the profile, device and package versions
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .data.paths import repo_root
+
+EXPERIMENTS = {
+    # name: "module:function"; the function takes (profile=None, seed=0, progress=True) and returns a dict
+    "dense_prediction": "course_lib.experiments.dense_prediction:run",
+}
+
+
+def _run_notebooks(args) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbconvert import HTMLExporter
+
+    nb_dir = Path(args.notebooks_dir)
+    paths = sorted(nb_dir.glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if any(key in p.name for key in args.only)]
+    if not paths:
+        print(f"no notebooks matched in {nb_dir}", file=sys.stderr)
+        return 2
+    out_dir = Path(args.build_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["COURSE_PROFILE"] = args.profile  # the kernels inherit the environment
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    exporter = HTMLExporter()
+    rows = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        print(f"running {path.name} ...", flush=True)
+        start = time.perf_counter()
+        status = "ok"
+        try:
+            client.execute()
+        except CellTimeoutError:
+            status = f"timeout (a cell ran > {args.timeout} s)"
+        except CellExecutionError as err:
+            lines = [ln for ln in str(err).splitlines() if ln.strip()]
+            status = "error: " + (lines[-1][:100] if lines else "cell failed")
+        except Exception as err:  # kernel died, etc.
+            status = f"error: {type(err).__name__}: {err}"[:120]
+        seconds = time.perf_counter() - start
+        nbformat.write(nb, out_dir / path.name)
+        html, _ = exporter.from_notebook_node(nb)
+        (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
+        rows.append((path.name, seconds, status))
+    width = max(len(r[0]) for r in rows)
+    print(f"\nprofile: {args.profile}; executed copies in {out_dir}/\n")
+    print(f"| {'notebook':{width}} | seconds | status")
+    print(f"|{'-' * (width + 2)}|---------|-------")
+    for name, seconds, status in rows:
+        print(f"| {name:{width}} | {seconds:7.1f} | {status}")
+    print(f"| {'total':{width}} | {sum(r[1] for r in rows):7.1f} |")
+    return 0 if all(r[2] == "ok" for r in rows) else 1
+
+
+def _reproduce(args) -> int:
+    from .profile import get_profile
+
+    module_name, func_name = EXPERIMENTS[args.name].split(":")
+    run = getattr(importlib.import_module(module_name), func_name)
+    profile = get_profile(args.profile)
+    start = time.perf_counter()
+    results = run(profile=profile, seed=args.seed, progress=not args.quiet)
+    results = {"experiment": args.name, "profile": profile.name, "seed": args.seed,
+               "seconds": round(time.perf_counter() - start, 1), **results}
+    table = results.get("table")
+    if isinstance(table, list) and table and isinstance(table[0], dict):
+        cols = list(table[0])
+        print(" | ".join(cols))
+        for row in table:
+            print(" | ".join(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in cols))
+    else:
+        print(json.dumps(results, indent=2, default=str))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2, default=str))
+        print(f"metrics written to {args.out}")
+    return 0
+
+
+def _info(args) -> int:
+    import torch
+
+    from .device import get_device
+    from .profile import get_profile
+
+    print(f"course_lib {importlib.import_module('course_lib').__version__} at {Path(__file__).parent}")
+    print(f"profile: {get_profile()}; device: {get_device()}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="execute the notebooks headless; write .ipynb and .html copies")
+    p.add_argument("only", nargs="*", help="run only notebooks whose file name contains one of these (e.g. 01 02)")
+    p.add_argument("--profile", choices=("fast", "full"), default="fast")
+    p.add_argument("--notebooks-dir", default=str(repo_root() / "notebooks"))
+    p.add_argument("--build-dir", default=str(repo_root() / "build" / "notebooks"))
+    p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
+    p.set_defaults(func=_run_notebooks)
+
+    p = sub.add_parser("reproduce", help="run one experiment and write its metrics as JSON")
+    p.add_argument("name", choices=sorted(EXPERIMENTS))
+    p.add_argument("--profile", choices=("fast", "full"), default=None,
+                   help="default: COURSE_PROFILE, else full with a GPU and fast without")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="write the metrics to this JSON file")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("info", help="show profile, device and versions")
+    p.set_defaults(func=_info)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
