@@ -54,8 +54,7 @@ def _run_notebooks(args) -> int:
         except CellTimeoutError:
             status = f"timeout (a cell ran > {args.timeout} s)"
         except CellExecutionError as err:
-            lines = [ln for ln in str(err).splitlines() if ln.strip()]
-            status = "error: " + (lines[-1][:100] if lines else "cell failed")
+            status = f"error: {err.ename}: {err.evalue}"[:120]
         except Exception as err:  # kernel died, etc.
             status = f"error: {type(err).__name__}: {err}"[:120]
         seconds = time.perf_counter() - start
