@@ -258,6 +258,12 @@ def empirical_receptive_field(model: nn.Module, input_size, n_trials: int = 8, s
         The side of the bounding box of the influencing pixels, in input pixels:
         an ``int`` if square, else ``(h, w)``; with ``return_mask``, ``(size, mask)``.
 
+    Note:
+        InstanceNorm and GroupNorm without running statistics pool their statistics over the
+        whole image, so measured through them every pixel influences every output;
+        :func:`receptive_field` follows the papers and treats them as pointwise. Measure
+        ``norm="batch"`` or ``norm="none"`` variants to compare the two.
+
     Warns:
         UserWarning: if the influencing pixels touch the input border: the true
             receptive field may be larger than the input -- use a larger ``input_size``.
