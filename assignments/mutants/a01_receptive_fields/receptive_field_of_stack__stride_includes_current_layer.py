@@ -1,0 +1,17 @@
+# MUTANT: the stride product includes the current layer's own stride (prod_{i<=l} instead of prod_{i<l})
+def receptive_field_of_stack(layers):
+    """Receptive field size and jump of the output pixels of a stack of layers.
+
+    Args:
+        layers: list of (kernel_size, stride, dilation) tuples, the input side first.
+
+    Returns:
+        (size, jump): the side r of the receptive field and the jump J, in input pixels.
+    """
+    ### BEGIN SOLUTION
+    size, jump = 1, 1
+    for kernel_size, stride, dilation in layers:
+        jump *= stride
+        size += dilation * (kernel_size - 1) * jump
+    return size, jump
+    ### END SOLUTION

@@ -1,0 +1,153 @@
+"""Checks for the graded test cells of the assignments (``assignments/``).
+
+Every helper raises :class:`AssertionError` with a message that says what was
+checked, what was expected, what came, and a hint, so that a student reading
+the autograder's feedback knows where to look::
+
+    conv_output_size(32, 3, stride=2) is wrong
+      expected: 15 (int)
+      got:      16 (int)
+      hint:     floor((n + 2p - d(k-1) - 1) / s) + 1
+
+The helpers return ``None``: nbgrader would read a number shown as a test
+cell's last output as partial credit, so a test cell must not end with a value.
+"""
+from __future__ import annotations
+
+import numbers
+
+__all__ = ["check_equal", "check_close", "check_shape", "check_raises", "check_runs", "describe_call"]
+
+
+def describe_call(name: str, *args, **kwargs) -> str:
+    """The call as code, for messages: ``describe_call("f", 32, 3, stride=2)`` -> ``"f(32, 3, stride=2)"``."""
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _fail(what: str, expected, got, hint: str | None, problem: str = "is wrong") -> None:
+    lines = [f"{what} {problem}", f"  expected: {expected}", f"  got:      {got}"]
+    if hint:
+        lines.append(f"  hint:     {hint}")
+    raise AssertionError("\n".join(lines))
+
+
+_NOT_WRITTEN = object()
+
+
+def _not_written(what: str, expected: str) -> None:
+    _fail(what, expected, "NotImplementedError",
+          "replace the `raise NotImplementedError(...)` line with your code", problem="is not written yet")
+
+
+def _describe(value) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _same(got, expected) -> bool:
+    """Equality that also requires ints where ints are expected (``15.0`` is not ``15``)."""
+    if isinstance(expected, (tuple, list)):
+        return (isinstance(got, (tuple, list)) and len(got) == len(expected)
+                and all(_same(g, e) for g, e in zip(got, expected)))
+    if _is_int(expected):
+        return _is_int(got) and int(got) == expected
+    return bool(got == expected)
+
+
+def check_equal(got, expected, what: str, hint: str | None = None) -> None:
+    """Check ``got == expected``; an expected ``int`` needs an integer (not ``15.0``), an
+    expected tuple a tuple or list of the same items.
+
+    Args:
+        got: the student's value.
+        expected: the right value.
+        what: the call that was checked, e.g. ``"conv_output_size(32, 3, stride=2)"``.
+        hint: where to look if it is wrong.
+    """
+    if _same(got, expected):
+        return
+    try:
+        equal_values = bool(got == expected) or (isinstance(got, (tuple, list)) and tuple(got) == tuple(expected))
+    except Exception:  # noqa: BLE001 - e.g. a tensor compared with a tuple
+        equal_values = False
+    if equal_values:  # 15.0 for 15, or (16.0, 2) for (16, 2)
+        _fail(what, _describe(expected), _describe(got), "the value is right but its type is not: return "
+              "ints where ints are expected (// is floor division and gives an int)", problem="has the wrong type")
+    _fail(what, _describe(expected), _describe(got), hint)
+
+
+def check_shape(got, expected_shape, what: str, hint: str | None = None) -> None:
+    """Check that tensor or array ``got`` has shape ``expected_shape``."""
+    shape = getattr(got, "shape", None)
+    if shape is None:
+        _fail(what, f"a tensor of shape {tuple(expected_shape)}", _describe(got), hint,
+              problem="is not a tensor")
+    if tuple(shape) != tuple(expected_shape):
+        _fail(what, f"shape {tuple(expected_shape)}", f"shape {tuple(shape)}", hint,
+              problem="has the wrong shape")
+
+
+def check_close(got, expected, what: str, hint: str | None = None,
+                atol: float = 1e-5, rtol: float = 1e-5) -> None:
+    """Check that tensor ``got`` has ``expected``'s shape and values (``torch.allclose``).
+
+    The message gives the largest difference and where it is.
+    """
+    import torch
+
+    check_shape(got, expected.shape, what, hint)
+    got_t = torch.as_tensor(got).detach().double().cpu()
+    exp_t = torch.as_tensor(expected).detach().double().cpu()
+    if torch.allclose(got_t, exp_t, atol=atol, rtol=rtol, equal_nan=False):
+        return
+    diff = (got_t - exp_t).abs()
+    diff = torch.where(torch.isnan(diff), torch.full_like(diff, float("inf")), diff)
+    flat = int(diff.argmax())
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape))
+    n_bad = int((diff > atol + rtol * exp_t.abs()).sum())
+    _fail(what, f"{exp_t[index].item():.6g} at index {index} (tolerance {atol:g} + {rtol:g} * |expected|)",
+          f"{got_t[index].item():.6g}; {n_bad} of {diff.numel()} values differ, "
+          f"largest difference {diff[index].item():.3g}", hint, problem="has the wrong values")
+
+
+def check_raises(exception: type[BaseException], fn, *args, what: str, hint: str | None = None,
+                 **kwargs) -> None:
+    """Check that ``fn(*args, **kwargs)`` raises ``exception`` (or a subclass)."""
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - any other exception is the student's bug to see
+        if isinstance(err, NotImplementedError) and exception is not NotImplementedError:
+            result = _NOT_WRITTEN  # the stub (NotImplementedError is a RuntimeError: test it first)
+        elif isinstance(err, exception):
+            return
+        else:
+            raise AssertionError(
+                f"{what} raised the wrong exception\n  expected: {exception.__name__}\n"
+                f"  got:      {type(err).__name__}: {err}" + (f"\n  hint:     {hint}" if hint else "")
+            ) from err
+    if result is _NOT_WRITTEN:
+        _not_written(what, exception.__name__)
+    _fail(what, f"{exception.__name__}", f"no exception; it returned {_describe(result)}", hint,
+          problem="did not raise")
+
+
+def check_runs(fn, *args, what: str, hint: str | None = None, **kwargs):
+    """Call ``fn(*args, **kwargs)`` and return its result; an exception becomes an
+    :class:`AssertionError` that names the call, the exception and the hint.
+
+    Use it to call the student's code inside a test; it returns the result for further checks
+    (assign it, so that the test cell does not end with a value).
+    """
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        pass  # raised below, outside the except block: the stub's traceback would only add noise
+    except Exception as err:  # noqa: BLE001 - the student sees their traceback, then this message
+        raise AssertionError(
+            f"{what} raised {type(err).__name__}: {err}" + (f"\n  hint:     {hint}" if hint else "")
+        ) from err
+    _not_written(what, "a result")
