@@ -74,7 +74,8 @@ class Up(nn.Module):
                 raise ValueError("this level was built with skip_channels > 0 but got no skip tensor")
             if skip.shape[2:] != x.shape[2:]:
                 raise ValueError(f"skip of size {tuple(skip.shape[2:])} does not match the upsampled "
-                                 f"{tuple(x.shape[2:])}: image sides must be divisible by 8")
+                                 f"{tuple(x.shape[2:])}: pass the encoder output of the same resolution "
+                                 "as the skip (and use image sides divisible by 8)")
             x = torch.cat([skip, x], dim=1)
         return self.conv(x)
 
