@@ -78,7 +78,9 @@ def train_loop(
     history: dict[str, list] = {"_samples": []}
     data = infinite_batches(batches)
     start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
+    # mininterval=1 s: headless runners (nbval, nbconvert) time out waiting for
+    # output when a progress bar sends dozens of widget updates per second.
+    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False, mininterval=1.0)
     for step in bar:
         logs = step_fn(next(data))
         if not isinstance(logs, Mapping):
@@ -86,7 +88,8 @@ def train_loop(
         for name, value in logs.items():
             history.setdefault(name, []).append(float(value))
         if step % 10 == 0 or step == steps:
-            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if not k.startswith("_")})
+            latest = {k: f"{v[-1]:.4g}" for k, v in history.items() if not k.startswith("_")}
+            bar.set_postfix(latest, refresh=False)
         if sample_fn is not None and (step % sample_every == 0 or step == steps):
             with torch.no_grad():
                 images = sample_fn(step)
