@@ -149,7 +149,7 @@ def load_recognizer(device=None, retrain: bool | None = None, progress: bool = T
     """The course's Fashion-MNIST recognizer, in eval mode with gradients off, on ``device``.
 
     Loads ``course_lib/weights/fashion_recognizer.pt``; with ``retrain=True`` (or ``COURSE_RETRAIN=1``)
-    trains it from scratch instead (about 3 minutes on 2 CPU cores) and overwrites the file.
+    trains it from scratch instead (about 4.5 minutes on one CPU thread; test accuracy 0.905) and overwrites the file.
     The stored metadata (test accuracy, command) is in ``model.meta``.
     """
     model = FashionRecognizer()

@@ -1,0 +1,197 @@
+"""Shared pieces of the generative notebooks: GAN losses, train-or-load weights, the Fashion-MNIST
+recognizer and the scores it gives (recognizer score, Fréchet recognizer distance)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import checkpoints, metrics
+from course_lib.losses import GANLoss
+from course_lib.models import recognizer as rec
+
+
+# --- GANLoss ----------------------------------------------------------------------------------
+
+def test_vanilla_gan_loss_is_bce_against_hidden_targets():
+    scores = torch.tensor([[-2.0, 0.0], [1.0, 3.0]])
+    loss = GANLoss("vanilla")
+    by_hand_real = -torch.log(torch.sigmoid(scores)).mean()
+    by_hand_fake = -torch.log(1 - torch.sigmoid(scores)).mean()
+    assert torch.allclose(loss(scores, True), by_hand_real, atol=1e-6)
+    assert torch.allclose(loss(scores, False), by_hand_fake, atol=1e-6)
+
+
+def test_lsgan_and_label_smoothing():
+    scores = torch.tensor([0.5, 2.0, -1.0])
+    assert torch.allclose(GANLoss("lsgan")(scores, True), ((scores - 1) ** 2).mean())
+    assert torch.allclose(GANLoss("lsgan")(scores, False), (scores ** 2).mean())
+    smooth = GANLoss("vanilla", target_real_label=0.9)
+    assert torch.allclose(smooth(scores, True), F.binary_cross_entropy_with_logits(scores, torch.full_like(scores, 0.9)))
+
+
+def test_hinge_loss_discriminator_and_generator():
+    scores = torch.tensor([-2.0, 0.5, 3.0])
+    loss = GANLoss("hinge")
+    assert loss(scores, True).item() == pytest.approx((3 + 0.5 + 0) / 3)
+    assert loss(scores, False).item() == pytest.approx((0 + 1.5 + 4) / 3)
+    assert loss(scores, True, for_discriminator=False).item() == pytest.approx(-0.5)
+
+
+def test_gan_loss_errors_and_gradients():
+    with pytest.raises(ValueError, match="gan_mode"):
+        GANLoss("wgan")
+    with pytest.raises(ValueError, match="empty"):
+        GANLoss()(torch.empty(0), True)
+    patch_scores = torch.zeros(2, 1, 30, 30, requires_grad=True)  # PatchGAN output
+    GANLoss()(patch_scores, True).backward()
+    assert patch_scores.grad.shape == patch_scores.shape and (patch_scores.grad < 0).all()
+
+
+# --- train-or-load ----------------------------------------------------------------------------
+
+def _tiny():
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+
+
+def test_save_and_load_weights_round_trip_in_half_precision(tmp_path):
+    a, b = _tiny(), _tiny()
+    path = checkpoints.save_weights(a, tmp_path / "w.pt", "python make.py", {"acc": 0.5})
+    meta = checkpoints.load_weights(b, path)
+    assert meta == {"acc": 0.5, "command": "python make.py"}
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert vb.dtype == va.dtype, k
+        assert torch.allclose(va.float(), vb.float(), atol=1e-3, rtol=1e-3), k
+    with pytest.raises(ValueError, match="command"):
+        checkpoints.save_weights(a, tmp_path / "x.pt", "  ")
+
+
+def test_load_weights_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        checkpoints.load_weights(_tiny(), tmp_path / "missing.pt")
+    checkpoints.save_weights(torch.nn.Linear(2, 2), tmp_path / "other.pt", "python other.py")
+    with pytest.raises(RuntimeError, match="other.pt"):
+        checkpoints.load_weights(_tiny(), tmp_path / "other.pt")
+
+
+def test_train_or_load_trains_once_then_loads(tmp_path, monkeypatch):
+    calls = []
+
+    def train(model):
+        calls.append(1)
+        with torch.no_grad():
+            model[0].weight.fill_(0.25)
+        return {"acc": 1.0}
+
+    path = tmp_path / "w.pt"
+    monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    assert checkpoints.train_or_load(_tiny(), path, train, "cmd")["trained"] is True
+    m = _tiny()
+    assert checkpoints.train_or_load(m, path, train, "cmd")["trained"] is False
+    assert len(calls) == 1 and torch.all(m[0].weight == 0.25)
+    monkeypatch.setenv("COURSE_RETRAIN", "1")
+    assert checkpoints.train_or_load(_tiny(), path, train, "cmd")["trained"] is True and len(calls) == 2
+
+
+# --- the recognizer ----------------------------------------------------------------------------
+
+def test_recognizer_input_sizes_and_errors():
+    assert rec.to_recognizer_input(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 32, 32)
+    assert rec.to_recognizer_input(torch.zeros(2, 1, 28, 28))[0, 0, 0, 0] == -1  # background padding
+    assert rec.to_recognizer_input(torch.zeros(2, 3, 64, 64)).shape == (2, 1, 32, 32)
+    with pytest.raises(ValueError, match="-1, 1"):
+        rec.to_recognizer_input(torch.full((1, 1, 28, 28), 255.0))
+    with pytest.raises(ValueError, match="N x 1 x H x W"):
+        rec.to_recognizer_input(torch.zeros(28, 28))
+
+
+def test_shipped_recognizer_weights_recognize_held_out_images():
+    from course_lib.data.fashion_mnist import fashion_mnist_tensors
+
+    model = rec.load_recognizer(retrain=False)
+    assert model.meta["command"].startswith("python -m course_lib.models.recognizer")
+    x, y = fashion_mnist_tensors("test", 2000, value_range="-1,1")
+    assert rec.accuracy(model, x, y) > 0.88  # the stored file reports its accuracy on all 10,000
+
+
+def test_recognizer_training_reduces_the_loss():
+    """The train-or-load rule: retraining from scratch works (a few steps, loss falls)."""
+    from course_lib.data.fashion_mnist import fashion_mnist_tensors
+
+    torch.manual_seed(0)
+    model = rec.FashionRecognizer()
+    x, y = fashion_mnist_tensors("train", 512, value_range="-1,1", pad_to=32)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(3):
+        for i in range(0, 512, 64):
+            loss = F.cross_entropy(model(x[i:i + 64]), y[i:i + 64])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    assert np.mean(losses[-4:]) < 0.6 * np.mean(losses[:4])
+
+
+# --- the scores ---------------------------------------------------------------------------------
+
+class _FixedLogits(torch.nn.Module):
+    """A stand-in recognizer: image i gets the logits row i."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.register_buffer("logits", logits)
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return self.logits[x[:, 0, 0, 0].long()]
+
+
+def test_recognizer_score_confidence_and_coverage():
+    k = 4
+    confident = torch.eye(k) * 100  # each image sure of a different class
+    idx = torch.arange(k).float().view(k, 1, 1, 1).expand(k, 1, 2, 2)
+    s = metrics.recognizer_score(idx, _FixedLogits(confident))
+    assert s["confidence"] == pytest.approx(1.0)
+    assert s["coverage_entropy"] == pytest.approx(math.log(k))
+    assert s["coverage"] == pytest.approx(1.0)
+    collapsed = torch.zeros(k, k)
+    collapsed[:, 2] = 100  # every image the same class: mode collapse
+    s = metrics.recognizer_score(idx, _FixedLogits(collapsed))
+    assert s["coverage_entropy"] == pytest.approx(0.0) and s["coverage"] == pytest.approx(1 / k)
+    assert s["class_histogram"] == [0.0, 0.0, 1.0, 0.0]
+    s = metrics.recognizer_score(idx, _FixedLogits(torch.zeros(k, k)))  # undecided
+    assert s["confidence"] == pytest.approx(1 / k)
+    with pytest.raises(ValueError):
+        metrics.recognizer_score(idx[:0], _FixedLogits(confident))
+
+
+def test_frechet_distance_closed_forms():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 3))
+    mu, sigma = metrics.feature_statistics(a)
+    assert metrics.frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-6)
+    # 1-D: (m1 - m2)^2 + (s1 - s2)^2 for standard deviations s1, s2
+    assert metrics.frechet_distance([1.0], [[4.0]], [3.0], [[9.0]]) == pytest.approx(4 + 1)
+    # diagonal covariances: per-axis sum
+    d = metrics.frechet_distance(np.zeros(2), np.diag([1.0, 4.0]), np.ones(2), np.diag([4.0, 4.0]))
+    assert d == pytest.approx(2 + 1 + 0)
+    with pytest.raises(ValueError):
+        metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+    with pytest.raises(ValueError):
+        metrics.feature_statistics(np.zeros((1, 3)))
+
+
+def test_frechet_recognizer_distance_orders_real_shuffled_and_noise():
+    from course_lib.data.fashion_mnist import fashion_mnist_tensors
+
+    model = rec.load_recognizer(retrain=False)
+    real_a, _ = fashion_mnist_tensors("test", 1000, value_range="-1,1")
+    real_b, _ = fashion_mnist_tensors("train", 1000, value_range="-1,1")
+    noise = torch.rand(real_a.shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    near = metrics.frechet_recognizer_distance(real_b, real_a, model)
+    far = metrics.frechet_recognizer_distance(noise, real_a, model)
+    assert 0 <= near < 0.1 * far
