@@ -17,10 +17,19 @@ from pathlib import Path
 
 from .data.paths import repo_root
 
-EXPERIMENTS = {
-    # name: "module:function"; the function takes (profile=None, seed=0, progress=True) and returns a dict
-    "dense_prediction": "course_lib.experiments.dense_prediction:run",
-}
+
+
+def experiment_names() -> list[str]:
+    """Names accepted by ``reproduce``: one per module ``course_lib/experiments/NAME.py``.
+
+    Each such module defines ``run(profile=None, seed=0, progress=True) -> dict``; modules whose
+    name starts with an underscore are shared helpers, not experiments.
+    """
+    import pkgutil
+
+    from . import experiments
+
+    return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.name.startswith("_"))
 
 
 def _run_notebooks(args) -> int:
@@ -75,8 +84,7 @@ def _run_notebooks(args) -> int:
 def _reproduce(args) -> int:
     from .profile import get_profile
 
-    module_name, func_name = EXPERIMENTS[args.name].split(":")
-    run = getattr(importlib.import_module(module_name), func_name)
+    run = importlib.import_module(f"course_lib.experiments.{args.name}").run
     profile = get_profile(args.profile)
     start = time.perf_counter()
     results = run(profile=profile, seed=args.seed, progress=not args.quiet)
@@ -122,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_run_notebooks)
 
     p = sub.add_parser("reproduce", help="run one experiment and write its metrics as JSON")
-    p.add_argument("name", choices=sorted(EXPERIMENTS))
+    p.add_argument("name", choices=experiment_names())
     p.add_argument("--profile", choices=("fast", "full"), default=None,
                    help="default: COURSE_PROFILE, else full with a GPU and fast without")
     p.add_argument("--seed", type=int, default=0)
