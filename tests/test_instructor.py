@@ -99,7 +99,8 @@ def test_score_and_message(flow, student):
     assert float(flow["grades"][student]["score"]) == expected_score
     if expected_message:
         pieces = expected_message if isinstance(expected_message, tuple) else (expected_message,)
-        assert any(piece in messages(flow, student) for piece in pieces), messages(flow, student)
+        match = all if student == "tampered_tests" else any
+        assert match(piece in messages(flow, student) for piece in pieces), messages(flow, student)
 
 
 def test_hostile_submissions_change_nothing(flow):
@@ -119,7 +120,7 @@ def test_hostile_submissions_change_nothing(flow):
 
 
 def test_huge_output_is_cut(flow):
-    path = flow["root"] / "autograded" / "huge_output" / A / f"{A}.ipynb"
+    path = flow["root"] / "autograded" / "alloc_and_output" / A / f"{A}.ipynb"
     assert path.stat().st_size < 3 * 2**20, "10 MB of output must not reach the autograded notebook"
 
 

@@ -471,6 +471,9 @@ def _cmd_sandbox_info(args) -> int:
     print(f"resource limits (setrlimit): yes; defaults {Limits()}")
     print(f"namespaces (unshare --user --net --pid): {'yes' if found['namespaces'] else 'no'}")
     print(f"no network inside: {'yes' if found['no_network'] else 'no'}")
+    if found["root"]:
+        print(f"running as root: RLIMIT_NPROC does not bind root; pids cgroup for the process limit: "
+              f"{'yes' if found['pids_cgroup'] else 'NO (a fork bomb is not contained)'}")
     print(f"course folders hidden from the kernel (mount namespace): {'yes' if found['hide'] else 'no'}")
     print(f"probe: {found['detail']}")
     if not found["namespaces"]:
