@@ -1,8 +1,11 @@
 """pix2pix building blocks (Isola, Zhu, Zhou & Efros, "Image-to-Image Translation with
 Conditional Adversarial Networks", CVPR 2017).
 
-This module so far holds the PatchGAN discriminators and the normalisation
-factory; notebook 01 measures their receptive fields, notebooks 06-07 train them.
+The networks of pix2pix and CycleGAN (Zhu, Park, Isola & Efros, ICCV 2017): the U-Net and ResNet
+generators, the PatchGAN and PixelGAN discriminators, name-keyed factories (``define_G``, ``define_D``),
+the N(0, 0.02) initialisation, CycleGAN's image pool, and :func:`load_official_state_dict`, which loads
+checkpoints of the authors' public code into these classes. Notebook 01 measures the discriminators'
+receptive fields; notebooks 06 (pix2pix), 07 (PatchGAN sizes) and 08 (CycleGAN) train them.
 The layer layout (kernel 4, padding 1, LeakyReLU 0.2, channel width doubling up
 to 8 x ndf) matches the paper's appendix 6.1.2 and the authors' public code, so
 the receptive fields come out as the paper's 1, 16, 70 and 286 pixels.
@@ -12,9 +15,14 @@ read it, and so that :func:`course_lib.receptive_field.receptive_field` can walk
 """
 from __future__ import annotations
 
+import random
+import re
 from collections import OrderedDict
 
+import torch
 from torch import nn
+
+from ..losses import GANLoss  # noqa: F401  (re-exported: pix2pix's loss lives with the other GAN losses)
 
 NORMS = ("batch", "instance", "none")
 
@@ -114,3 +122,514 @@ class PixelDiscriminator(nn.Sequential):
             head=nn.Conv2d(ndf * 2, 1, kernel_size=1, bias=bias),
         ))
         self.in_channels, self.ndf, self.norm = in_channels, ndf, norm
+
+
+# --- generators ------------------------------------------------------------------------------------
+
+class UnetGenerator(nn.Module):
+    """The pix2pix generator: an encoder-decoder with skip connections between mirrored levels
+    (Isola et al. 2017, Sec. 3.2.1 and appendix 6.1.1; Ronneberger et al. 2015).
+
+    Encoder levels ``down1 .. downN`` (``N = num_downs``) each halve the image with a 4 x 4,
+    stride-2 convolution; decoder levels ``upN .. up1`` each double it with a 4 x 4 transposed
+    convolution. Before every decoder level except ``upN`` (the innermost) the output of the mirrored
+    encoder level is concatenated **in front** of the decoded features (channels ``[skip, decoded]``)::
+
+        down1   Conv(in -> ngf)                        -> LeakyReLU(0.2)      (no norm: appendix 6.1.1)
+        down2   Conv(ngf -> 2ngf)      -> Norm         -> LeakyReLU(0.2)
+        down3   Conv(2ngf -> 4ngf)     -> Norm         -> LeakyReLU(0.2)
+        down4   Conv(4ngf -> 8ngf)     -> Norm         -> LeakyReLU(0.2)
+        down5.. Conv(8ngf -> 8ngf)     -> Norm         -> LeakyReLU(0.2)
+        downN   Conv(8ngf -> 8ngf)                     -> ReLU                (bottleneck, 1 x 1 at 2**N)
+        upN     ConvT(8ngf -> 8ngf)    -> Norm                                 then concat with down(N-1)
+        up(N-1)..up5  ReLU -> ConvT(16ngf -> 8ngf) -> Norm [-> Dropout(0.5)]  then concat
+        up4     ReLU -> ConvT(16ngf -> 4ngf) -> Norm,  up3: ... -> 2ngf,  up2: ... -> ngf
+        up1     ReLU -> ConvT(2ngf -> out) -> Tanh
+
+    Dropout (``use_dropout``) sits in the levels ``up5 .. up(N-1)``: it is pix2pix's noise
+    source (Sec. 3.1); pix2pix trains with it and the authors' test script keeps it on unless asked
+    for eval mode. This course evaluates in ``model.eval()`` (dropout off, BatchNorm running
+    statistics) unless it says otherwise.
+
+    The parameters are registered in the same order as the authors' recursive implementation
+    (encoder outside-in, then decoder inside-out), which is what lets
+    :func:`load_official_state_dict` translate their checkpoints.
+
+    Args:
+        in_channels, out_channels: image channels of input and output.
+        num_downs: number of halvings (>= 5); the image side must be divisible by ``2**num_downs``
+            (8 for 256 x 256, "unet_256"; 7 for 128 x 128; 5 for 32 x 32).
+        ngf: filters of the first level (64 in the paper).
+        norm: ``"batch"`` (pix2pix) or ``"instance"``.
+        use_dropout: dropout 0.5 in the inner decoder levels.
+
+    Shape:
+        ``N x in_channels x H x W`` float in [-1, 1] -> ``N x out_channels x H x W`` in (-1, 1).
+
+    Raises:
+        ValueError: for ``num_downs < 5`` or an unknown norm; at call time for a side not divisible
+            by ``2**num_downs``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_downs: int, ngf: int = 64, norm: str = "batch",
+                 use_dropout: bool = False):
+        super().__init__()
+        if num_downs < 5:
+            raise ValueError(f"num_downs must be >= 5 (widths ngf..8ngf need five levels), got {num_downs}")
+        if norm not in ("batch", "instance"):
+            raise ValueError(f"UnetGenerator norm must be 'batch' or 'instance', got {norm!r}")
+        bias = _uses_bias(norm)
+        self.in_channels, self.out_channels, self.num_downs = in_channels, out_channels, num_downs
+        self.ngf, self.norm, self.use_dropout = ngf, norm, use_dropout
+        # channel width after encoder level k (1-based): ngf, 2ngf, 4ngf, 8ngf, 8ngf, ...
+        width = [None] + [ngf * min(2 ** (k - 1), 8) for k in range(1, num_downs + 1)]
+
+        self.encoder = nn.ModuleDict()
+        self.encoder["down1"] = nn.Sequential(nn.Conv2d(in_channels, ngf, 4, 2, 1, bias=bias), nn.LeakyReLU(0.2))
+        for k in range(2, num_downs):
+            self.encoder[f"down{k}"] = nn.Sequential(
+                nn.Conv2d(width[k - 1], width[k], 4, 2, 1, bias=bias), get_norm_layer(norm, width[k]),
+                nn.LeakyReLU(0.2))
+        self.encoder[f"down{num_downs}"] = nn.Sequential(
+            nn.Conv2d(width[num_downs - 1], width[num_downs], 4, 2, 1, bias=bias), nn.ReLU())
+
+        self.decoder = nn.ModuleDict()
+        self.decoder[f"up{num_downs}"] = nn.Sequential(
+            nn.ConvTranspose2d(width[num_downs], width[num_downs - 1], 4, 2, 1, bias=bias),
+            get_norm_layer(norm, width[num_downs - 1]))
+        for k in range(num_downs - 1, 1, -1):
+            layers = [nn.ReLU(), nn.ConvTranspose2d(2 * width[k], width[k - 1], 4, 2, 1, bias=bias),
+                      get_norm_layer(norm, width[k - 1])]
+            if use_dropout and 5 <= k:
+                layers.append(nn.Dropout(0.5))
+            self.decoder[f"up{k}"] = nn.Sequential(*layers)
+        self.decoder["up1"] = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * ngf, out_channels, 4, 2, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        side = 2 ** self.num_downs
+        if x.shape[-1] % side or x.shape[-2] % side:
+            raise ValueError(f"UnetGenerator with {self.num_downs} levels needs sides divisible by {side}, "
+                             f"got {tuple(x.shape[-2:])}")
+        skips = []
+        h = x
+        for level in self.encoder.values():
+            h = level(h)
+            skips.append(h)
+        skips.pop()  # the bottleneck is not a skip
+        for level in self.decoder.values():
+            h = level(h)
+            if skips:
+                h = torch.cat([skips.pop(), h], dim=1)
+        return h
+
+
+class ResnetBlock(nn.Module):
+    """Residual block ``x + F(x)`` with ``F`` = pad -> 3x3 conv -> norm -> ReLU [-> dropout] -> pad ->
+    3x3 conv -> norm, reflection padding (He et al. 2016; Johnson et al. 2016; CycleGAN appendix 7.2)."""
+
+    def __init__(self, channels: int, norm: str = "instance", use_dropout: bool = False):
+        super().__init__()
+        bias = _uses_bias(norm)
+        layers = [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), get_norm_layer(norm, channels),
+                  nn.ReLU()]
+        if use_dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), get_norm_layer(norm, channels)]
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    """The CycleGAN generator (Zhu et al. 2017, appendix 7.2; after Johnson et al. 2016):
+    ``c7s1-ngf, d2ngf, d4ngf, R4ngf x n_blocks, u2ngf, ungf, c7s1-out``::
+
+        stem    ReflectionPad(3) -> Conv 7x7 (in -> ngf) -> Norm -> ReLU
+        down1   Conv 3x3 stride 2 (ngf -> 2ngf) -> Norm -> ReLU
+        down2   Conv 3x3 stride 2 (2ngf -> 4ngf) -> Norm -> ReLU
+        blocks  n_blocks x ResnetBlock(4ngf)
+        up1     ConvT 3x3 stride 2 (4ngf -> 2ngf) -> Norm -> ReLU
+        up2     ConvT 3x3 stride 2 (2ngf -> ngf) -> Norm -> ReLU
+        head    ReflectionPad(3) -> Conv 7x7 (ngf -> out) -> Tanh
+
+    Args:
+        in_channels, out_channels: image channels.
+        ngf: filters of the stem (64 in the paper).
+        norm: ``"instance"`` (CycleGAN) or ``"batch"``.
+        use_dropout: dropout 0.5 inside each residual block.
+        n_blocks: residual blocks (6 for 128 x 128 images, 9 for 256 x 256 in the paper).
+
+    Shape:
+        ``N x in_channels x H x W`` in [-1, 1] -> ``N x out_channels x H x W`` in (-1, 1); ``H`` and ``W``
+        divisible by 4.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, norm: str = "instance",
+                 use_dropout: bool = False, n_blocks: int = 9):
+        super().__init__()
+        if n_blocks < 0:
+            raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
+        bias = _uses_bias(norm)
+        self.in_channels, self.out_channels, self.ngf, self.norm = in_channels, out_channels, ngf, norm
+        self.n_blocks, self.use_dropout = n_blocks, use_dropout
+        self.stem = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7, bias=bias),
+                                  get_norm_layer(norm, ngf), nn.ReLU())
+        self.down1 = nn.Sequential(nn.Conv2d(ngf, 2 * ngf, 3, 2, 1, bias=bias), get_norm_layer(norm, 2 * ngf), nn.ReLU())
+        self.down2 = nn.Sequential(nn.Conv2d(2 * ngf, 4 * ngf, 3, 2, 1, bias=bias), get_norm_layer(norm, 4 * ngf),
+                                   nn.ReLU())
+        self.blocks = nn.Sequential(*[ResnetBlock(4 * ngf, norm, use_dropout) for _ in range(n_blocks)])
+        self.up1 = nn.Sequential(nn.ConvTranspose2d(4 * ngf, 2 * ngf, 3, 2, 1, output_padding=1, bias=bias),
+                                 get_norm_layer(norm, 2 * ngf), nn.ReLU())
+        self.up2 = nn.Sequential(nn.ConvTranspose2d(2 * ngf, ngf, 3, 2, 1, output_padding=1, bias=bias),
+                                 get_norm_layer(norm, ngf), nn.ReLU())
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.down2(self.down1(self.stem(x)))
+        return self.head(self.up2(self.up1(self.blocks(h))))
+
+
+# --- factories and initialisation ------------------------------------------------------------------
+
+GENERATORS = ("unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
+DISCRIMINATORS = ("basic", "n_layers", "pixel")
+
+
+def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
+    """Initialise ``net`` in place as pix2pix/CycleGAN do (Isola et al. 2017, Sec. 3.3; DCGAN,
+    Radford et al. 2016): convolution and linear weights from N(0, ``init_gain``) (``"normal"``, the
+    papers' choice) or Xavier / Kaiming / orthogonal; their biases 0; BatchNorm scales from
+    N(1, ``init_gain``) and shifts 0. Returns ``net``.
+
+    Raises:
+        ValueError: for an unknown ``init_type``.
+    """
+    if init_type not in ("normal", "xavier", "kaiming", "orthogonal"):
+        raise ValueError(f"init_type must be normal, xavier, kaiming or orthogonal, got {init_type!r}")
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            if init_type == "normal":
+                nn.init.normal_(m.weight, 0.0, init_gain)
+            elif init_type == "xavier":
+                nn.init.xavier_normal_(m.weight, gain=init_gain)
+            elif init_type == "kaiming":
+                nn.init.kaiming_normal_(m.weight, a=0, mode="fan_in")
+            else:
+                nn.init.orthogonal_(m.weight, gain=init_gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, init_gain)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def define_G(name: str, in_channels: int, out_channels: int, ngf: int = 64, norm: str = "batch",
+             use_dropout: bool = False, init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
+    """A generator by name, initialised with :func:`init_weights`.
+
+    Names: ``"unet_256"`` (8 levels), ``"unet_128"`` (7), any ``"unet_<2**k>"`` with ``k >= 5`` (e.g.
+    ``"unet_32"`` for the fast profile's 32 x 32 images), ``"resnet_6blocks"``, ``"resnet_9blocks"``.
+    The defaults are the same for every name (``norm="batch"``, no dropout): pass ``norm="instance"``
+    for CycleGAN's ResNet and ``use_dropout=True`` for pix2pix's U-Net, as the papers do.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name.startswith("unet_") and name[5:].isdigit():
+        side = int(name[5:])
+        k = side.bit_length() - 1
+        if side != 2 ** k or k < 5:
+            raise ValueError(f"{name}: the U-Net size must be a power of two >= 32")
+        net = UnetGenerator(in_channels, out_channels, k, ngf, norm, use_dropout)
+    elif name in ("resnet_6blocks", "resnet_9blocks"):
+        net = ResnetGenerator(in_channels, out_channels, ngf, norm, use_dropout, n_blocks=int(name[7]))
+    else:
+        raise ValueError(f"unknown generator {name!r}; known: {GENERATORS} (and unet_<power of two>)")
+    return init_weights(net, init_type, init_gain)
+
+
+def define_D(name: str, in_channels: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch",
+             init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
+    """A discriminator by name, initialised with :func:`init_weights`.
+
+    Names: ``"basic"`` (the 70 x 70 PatchGAN, ``n_layers=3`` whatever ``n_layers`` says),
+    ``"n_layers"`` (PatchGAN with ``n_layers`` stride-2 layers: receptive field 16, 34, 70, 142, 286 for
+    1..5), ``"pixel"`` (1 x 1 PixelGAN). For pix2pix's conditional D, ``in_channels`` is the input's
+    plus the output's channels.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name == "basic":
+        net = NLayerDiscriminator(in_channels, ndf, 3, norm)
+    elif name == "n_layers":
+        net = NLayerDiscriminator(in_channels, ndf, n_layers, norm)
+    elif name == "pixel":
+        net = PixelDiscriminator(in_channels, ndf, norm)
+    else:
+        raise ValueError(f"unknown discriminator {name!r}; known: {DISCRIMINATORS}")
+    return init_weights(net, init_type, init_gain)
+
+
+# --- the image pool (CycleGAN) ---------------------------------------------------------------------
+
+class ImagePool:
+    """A buffer of previously generated images (Shrivastava et al. 2017; CycleGAN Sec. 4, "Training
+    details"): the discriminator is shown a mix of the newest fakes and older ones, which damps
+    oscillation between G and D.
+
+    ``query(images)`` goes through the batch image by image: while the pool holds fewer than
+    ``pool_size`` images, the new image is stored and returned; afterwards, with probability 1/2 a
+    randomly chosen stored image is returned and the new one takes its place, otherwise the new image
+    is returned and the pool is unchanged. ``pool_size=0`` returns the batch as is.
+
+    Args:
+        pool_size: capacity (50 in CycleGAN).
+        seed: seed of the pool's own random generator (reproducible choices).
+
+    Shape:
+        ``query``: ``N x C x H x W`` -> ``N x C x H x W`` (detached from the graph).
+    """
+
+    def __init__(self, pool_size: int = 50, seed: int | None = None):
+        if pool_size < 0:
+            raise ValueError(f"pool_size must be >= 0, got {pool_size}")
+        self.pool_size = pool_size
+        self.images: list[torch.Tensor] = []
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.detach()
+        if self.pool_size == 0:
+            return images
+        out = []
+        for image in images:
+            image = image.clone()
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                i = self.rng.randrange(self.pool_size)
+                out.append(self.images[i])
+                self.images[i] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+# --- checkpoints of the authors' public code ------------------------------------------------------
+# The official repository (junyanz/pytorch-CycleGAN-and-pix2pix) builds the same networks as nested
+# nn.Sequential blocks, so its state_dict keys are positional ("model.model.1.model.3...").  We do not
+# copy that code: below, the *names* its layout gives each parameter are generated from the
+# architecture alone, in parameter order, and zipped with our own names.
+
+_STATS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _norm_keys(prefix: str, norm: str) -> list[str]:
+    if norm == "batch":
+        return [f"{prefix}.{s}" for s in ("weight", "bias") + _STATS]
+    return []  # InstanceNorm(affine=False) and no norm carry nothing
+
+
+def _conv_keys(prefix: str, bias: bool) -> list[str]:
+    return [f"{prefix}.weight"] + ([f"{prefix}.bias"] if bias else [])
+
+
+def _official_unet_keys(num_downs: int, norm: str) -> list[str]:
+    bias = _uses_bias(norm)
+
+    def block(k: int) -> str:  # prefix of the k-th nested block, k = 1 is the outermost
+        return "model.model" if k == 1 else "model.model.1" + ".model.3" * (k - 2) + ".model"
+
+    keys = _conv_keys(f"{block(1)}.0", bias)
+    for k in range(2, num_downs):
+        keys += _conv_keys(f"{block(k)}.1", bias) + _norm_keys(f"{block(k)}.2", norm)
+    inner = block(num_downs)
+    keys += _conv_keys(f"{inner}.1", bias) + _conv_keys(f"{inner}.3", bias) + _norm_keys(f"{inner}.4", norm)
+    for k in range(num_downs - 1, 1, -1):
+        keys += _conv_keys(f"{block(k)}.5", bias) + _norm_keys(f"{block(k)}.6", norm)
+    keys += _conv_keys(f"{block(1)}.3", True)
+    return keys
+
+
+def _official_resnet_keys(n_blocks: int, norm: str, use_dropout: bool) -> list[str]:
+    bias = _uses_bias(norm)
+    keys = _conv_keys("model.1", bias) + _norm_keys("model.2", norm)
+    keys += _conv_keys("model.4", bias) + _norm_keys("model.5", norm)
+    keys += _conv_keys("model.7", bias) + _norm_keys("model.8", norm)
+    second = 6 if use_dropout else 5
+    for b in range(n_blocks):
+        p = f"model.{10 + b}.conv_block"
+        keys += _conv_keys(f"{p}.1", bias) + _norm_keys(f"{p}.2", norm)
+        keys += _conv_keys(f"{p}.{second}", bias) + _norm_keys(f"{p}.{second + 1}", norm)
+    i = 10 + n_blocks
+    keys += _conv_keys(f"model.{i}", bias) + _norm_keys(f"model.{i + 1}", norm)
+    keys += _conv_keys(f"model.{i + 3}", bias) + _norm_keys(f"model.{i + 4}", norm)
+    keys += _conv_keys(f"model.{i + 7}", True)
+    return keys
+
+
+def _official_nlayer_keys(n_layers: int, norm: str) -> list[str]:
+    bias = _uses_bias(norm)
+    keys = _conv_keys("model.0", True)
+    i = 2
+    for _ in range(n_layers):
+        keys += _conv_keys(f"model.{i}", bias) + _norm_keys(f"model.{i + 1}", norm)
+        i += 3 if norm != "none" else 2
+    keys += _conv_keys(f"model.{i}", True)
+    return keys
+
+
+def _official_pixel_keys(norm: str) -> list[str]:
+    bias = _uses_bias(norm)
+    return _conv_keys("net.0", True) + _conv_keys("net.2", bias) + _norm_keys("net.3", norm) + _conv_keys("net.5", bias)
+
+
+def official_keys(model: nn.Module) -> list[str]:
+    """The state_dict keys the official pix2pix/CycleGAN code gives the network that ``model`` is,
+    in the order of ``model.state_dict()`` (so ``zip(official_keys(m), m.state_dict())`` pairs them).
+
+    Raises:
+        TypeError: for a model that is none of this module's four networks.
+    """
+    if isinstance(model, UnetGenerator):
+        return _official_unet_keys(model.num_downs, model.norm)
+    if isinstance(model, ResnetGenerator):
+        return _official_resnet_keys(model.n_blocks, model.norm, model.use_dropout)
+    if isinstance(model, NLayerDiscriminator):
+        return _official_nlayer_keys(model.n_layers, model.norm)
+    if isinstance(model, PixelDiscriminator):
+        return _official_pixel_keys(model.norm)
+    raise TypeError(f"no official layout for {type(model).__name__}")
+
+
+def describe_official_checkpoint(state_dict: dict) -> str:
+    """Guess which official architecture a state_dict (official key names) belongs to, e.g.
+    ``"unet_256 (UnetGenerator, num_downs=8, in 3, out 3, ngf 64, norm batch)"``.
+
+    Read from the keys and shapes only; used in the error of :func:`load_official_state_dict`.
+    """
+    sd = _strip_module_prefix(state_dict)
+    keys = list(sd)
+    shape = {k: tuple(v.shape) for k, v in sd.items() if hasattr(v, "shape")}
+    has_stats = any(k.endswith("running_mean") for k in keys)
+    if any(".conv_block." in k for k in keys):
+        blocks = {k.split(".")[1] for k in keys if ".conv_block." in k}
+        w = shape.get("model.1.weight", (0, 0))
+        last = max((k for k in keys if k.endswith(".weight") and ".conv_block." not in k),
+                   key=lambda k: int(k.split(".")[1]))
+        norm = "instance or none" if not any(k.startswith("model.2.") for k in keys) else "batch (or old instance)"
+        dropout = any(".conv_block.6." in k for k in keys)
+        return (f"resnet_{len(blocks)}blocks (ResnetGenerator, n_blocks={len(blocks)}, in {w[1]}, "
+                f"out {shape[last][0]}, ngf {w[0]}, norm {norm}{', dropout' if dropout else ''})")
+    if any(k.startswith("model.model.") for k in keys):
+        # the innermost up-convolution sits under num_downs - 1 nested ".model.3" indices
+        depth = max(len(re.findall(r"\.model\.3(?=\.)", k)) for k in keys) + 1
+        w = shape.get("model.model.0.weight", (0, 0))
+        out = shape.get("model.model.3.weight", (0, 0))
+        return (f"unet_{2 ** depth} (UnetGenerator, num_downs={depth}, in {w[1] if len(w) > 1 else '?'}, "
+                f"out {out[1] if len(out) > 1 else '?'}, ngf {w[0]}, norm {'batch' if has_stats else 'instance'})")
+    if any(k.startswith("net.") for k in keys):
+        w = shape.get("net.0.weight", (0, 0))
+        return f"pixel (PixelDiscriminator, in {w[1] if len(w) > 1 else '?'}, ndf {w[0]})"
+    convs = [k for k in keys if k.endswith(".weight") and len(shape.get(k, ())) == 4]
+    if convs and all(k.startswith("model.") for k in keys):
+        w = shape[convs[0]]
+        n_layers = len(convs) - 2
+        rf = {1: 16, 2: 34, 3: 70, 4: 142, 5: 286}.get(n_layers, "?")
+        return (f"{'basic' if n_layers == 3 else 'n_layers'} (NLayerDiscriminator, n_layers={n_layers} = {rf}x{rf} "
+                f"PatchGAN, in {w[1]}, ndf {w[0]}, norm {'batch' if has_stats else 'instance or none'})")
+    return "no known pix2pix/CycleGAN network (first keys: " + ", ".join(keys[:3]) + ")"
+
+
+def _strip_module_prefix(state_dict: dict) -> dict:
+    if state_dict and all(k.startswith("module.") for k in state_dict):
+        return {k[len("module."):]: v for k, v in state_dict.items()}
+    return dict(state_dict)
+
+
+def _describe_ours(model: nn.Module) -> str:
+    if isinstance(model, UnetGenerator):
+        return (f"unet_{2 ** model.num_downs} (UnetGenerator, num_downs={model.num_downs}, in {model.in_channels}, "
+                f"out {model.out_channels}, ngf {model.ngf}, norm {model.norm})")
+    if isinstance(model, ResnetGenerator):
+        return (f"resnet_{model.n_blocks}blocks (ResnetGenerator, in {model.in_channels}, out {model.out_channels}, "
+                f"ngf {model.ngf}, norm {model.norm})")
+    if isinstance(model, NLayerDiscriminator):
+        return f"NLayerDiscriminator(n_layers={model.n_layers}, in {model.in_channels}, ndf {model.ndf}, norm {model.norm})"
+    return f"PixelDiscriminator(in {model.in_channels}, ndf {model.ndf}, norm {model.norm})"
+
+
+def load_official_state_dict(model: nn.Module, state_dict_or_path) -> nn.Module:
+    """Load a checkpoint of the official pix2pix/CycleGAN code into one of our networks (in place).
+
+    Works for ``latest_net_G.pth`` / ``latest_net_D.pth`` files of junyanz/pytorch-CycleGAN-and-pix2pix
+    (e.g. ``facades_label2photo``, ``horse2zebra``) whatever our parameter names are: each official key
+    is generated from our architecture (:func:`official_keys`) and paired with our key in parameter
+    order, and every shape is checked. Handled on the way:
+
+    * the ``module.`` prefix of checkpoints saved from ``DataParallel``;
+    * ``running_mean`` / ``running_var`` / ``num_batches_tracked`` of InstanceNorm layers, which older
+      CycleGAN checkpoints carry and today's InstanceNorm(track_running_stats=False) has not: dropped;
+    * a checkpoint file that wraps the weights as ``{"state_dict": ...}``.
+
+    Outputs then equal the official network's (the tests check max abs difference <= 1e-5 in eval
+    mode on fixtures). Note that the official test script runs pix2pix in *train* mode (dropout on,
+    batch statistics) unless ``--eval`` is given; call ``model.eval()`` or ``model.train()`` to choose.
+
+    Args:
+        model: a :class:`UnetGenerator`, :class:`ResnetGenerator`, :class:`NLayerDiscriminator` or
+            :class:`PixelDiscriminator` built with the checkpoint's settings (e.g.
+            ``define_G("unet_256", 3, 3, 64, "batch", True)`` for facades_label2photo,
+            ``define_G("resnet_9blocks", 3, 3, 64, "instance")`` for horse2zebra).
+        state_dict_or_path: a state_dict (mapping) or the path of a ``.pth`` file (loaded on the CPU
+            with ``weights_only=True``).
+
+    Returns:
+        ``model``.
+
+    Raises:
+        ValueError: when the checkpoint does not fit ``model``; the message says which architecture
+            the checkpoint looks like and which keys or shapes differ.
+        TypeError: for a model of another class.
+    """
+    if isinstance(state_dict_or_path, (str, bytes)) or hasattr(state_dict_or_path, "__fspath__"):
+        state = torch.load(state_dict_or_path, map_location="cpu", weights_only=True)
+    else:
+        state = state_dict_or_path
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    state = _strip_module_prefix(state)
+    expected = official_keys(model)
+    ours = list(model.state_dict().keys())
+    assert len(expected) == len(ours), "internal error: official layout and our parameters differ in count"
+    wanted = set(expected)
+    # InstanceNorm statistics of old checkpoints: a stat key whose module has no key in our layout.
+    known_modules = {k.rsplit(".", 1)[0] for k in expected}
+    extra = [k for k in state if k not in wanted]
+    stray_stats = [k for k in extra if k.rsplit(".", 1)[-1] in _STATS and k.rsplit(".", 1)[0] not in known_modules]
+    state = {k: v for k, v in state.items() if k not in set(stray_stats)}
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in wanted]
+    bad_shapes = [(k, tuple(state[k].shape), tuple(model.state_dict()[o].shape)) for k, o in zip(expected, ours)
+                  if k in state and tuple(state[k].shape) != tuple(model.state_dict()[o].shape)]
+    if missing or unexpected or bad_shapes:
+        details = []
+        if missing:
+            details.append(f"{len(missing)} keys missing (e.g. {missing[:3]})")
+        if unexpected:
+            details.append(f"{len(unexpected)} unexpected keys (e.g. {unexpected[:3]})")
+        if bad_shapes:
+            details.append(f"{len(bad_shapes)} shapes differ (e.g. {bad_shapes[:2]}: checkpoint vs ours)")
+        raise ValueError(f"this checkpoint does not fit {_describe_ours(model)}: it looks like "
+                         f"{describe_official_checkpoint(state)}. " + "; ".join(details))
+    reference = model.state_dict()
+    converted = {o: state[k].to(reference[o].dtype) for k, o in zip(expected, ours)}
+    model.load_state_dict(converted)
+    return model
