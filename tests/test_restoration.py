@@ -152,14 +152,17 @@ def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
     from course_lib.experiments import super_resolution as sr
 
     torch.set_num_threads(1)
-    cfg = sr.make_config("fast", steps=(30,), n_patches=256, patch_size=24, batch_size=8, lr=2e-3, scales=(2,))
+    # the paper's plain (non-residual) form starts from a random image, so a few steps lower its loss clearly;
+    # the residual form starts at bicubic's error, which a few noisy batches cannot reliably improve
+    cfg = sr.make_config("fast", steps=(30,), n_patches=256, patch_size=24, batch_size=8, lr=2e-3, scales=(2,),
+                         residual=False)
     monkeypatch.setattr(sr, "weight_path", lambda stem, profile: tmp_path / f"{stem}.pt")
     small = sr.sr_patches
     monkeypatch.setattr(sr, "sr_patches", lambda *a, **k: small(*a, **k, photos=("camera", "astronaut")))
     model, meta = sr.get_srcnn(2, cfg, "fast", retrain=True, progress=False)
     assert meta["trained"] and (tmp_path / "srcnn_x2.pt").is_file()
     loss = meta["loss"]  # every 10th step
-    assert np.mean(loss[-2:]) < loss[0]
+    assert loss[-1] < 0.5 * loss[0], loss
     again, meta2 = sr.get_srcnn(2, cfg, "fast", retrain=False, progress=False)
     assert not meta2["trained"] and "course_lib.experiments.super_resolution" in meta2["command"]
     x = torch.rand(1, 1, 16, 16)
