@@ -74,6 +74,93 @@ class GANLoss(nn.Module):
         return f"gan_mode={self.gan_mode!r}"
 
 
+# --- masked reconstruction loss (notebook 10, Context Encoder) -------------------------------------
+
+def masked_l2_loss(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Squared error averaged over the *hidden* pixels only: the reconstruction loss of the Context
+    Encoder (Pathak et al., CVPR 2016, Eq. 1, ``|| M ⊙ (x - F((1 - M) ⊙ x)) ||_2^2``), normalised by
+    the number of masked values so that its scale does not depend on the hole size.
+
+    Args:
+        prediction, target: float tensors ``N x C x H x W``.
+        mask: ``N x 1 x H x W`` or ``N x C x H x W``, 1 (or True) where the pixel was hidden and must be
+            reconstructed, 0 where it was visible; broadcast over the channels.
+
+    Returns:
+        A scalar tensor ``sum(M * (prediction - target)^2) / (C * sum(M))`` (mean over masked
+        values), differentiable in ``prediction``.
+
+    Raises:
+        ValueError: for shapes that do not match or an all-zero mask.
+    """
+    if prediction.shape != target.shape:
+        raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in shape")
+    if mask.ndim != prediction.ndim or mask.shape[0] != prediction.shape[0] or mask.shape[2:] != prediction.shape[2:] \
+            or mask.shape[1] not in (1, prediction.shape[1]):
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit prediction {tuple(prediction.shape)}: "
+                         "use N x 1 x H x W or N x C x H x W")
+    m = mask.to(prediction.dtype).expand_as(prediction)
+    count = m.sum()
+    if count.item() == 0:
+        raise ValueError("masked_l2_loss got an all-zero mask: nothing is hidden")
+    return (m * (prediction - target) ** 2).sum() / count
+
+# --- colorization (notebook 03) ---------------------------------------------------------------
+
+def rebalanced_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None,
+                             target_index: torch.Tensor | None = None) -> torch.Tensor:
+    """Class-rebalanced multinomial cross-entropy of colorization (Zhang et al. 2016, Sec. 2.1-2.2, Eq. 2-3).
+
+    ``L = mean over pixels of  v(Z) * ( - sum_q Z_q log softmax(logits)_q )`` where ``Z`` is the soft-encoded
+    ground truth and ``v(Z) = weights[argmax_q Z_q]`` is the rebalancing weight of the pixel's nearest bin
+    (1 everywhere when ``weights`` is None: plain soft cross-entropy). The paper sums over pixels; the mean
+    keeps the loss's scale independent of the image size (the weights average to about 1).
+
+    Args:
+        logits: ``float N x Q x H x W``.
+        target: ``float N x Q x H x W`` distributions (e.g. :func:`course_lib.color.soft_encode`).
+        weights: ``float Q`` per-bin weights (:func:`course_lib.color.rebalancing_weights`) or None.
+        target_index: optional ``int64 N x H x W`` nearest bin of each pixel (default: ``target.argmax(1)``).
+
+    Returns:
+        A scalar tensor.
+
+    Raises:
+        ValueError: if the shapes of ``logits``, ``target`` and ``weights`` disagree.
+    """
+    if logits.shape != target.shape or logits.ndim != 4:
+        raise ValueError(f"logits {tuple(logits.shape)} and target {tuple(target.shape)} must both be N x Q x H x W")
+    per_pixel = -(target * F.log_softmax(logits, dim=1)).sum(1)            # N x H x W
+    if weights is None:
+        return per_pixel.mean()
+    if weights.shape != (logits.shape[1],):
+        raise ValueError(f"weights must have one entry per bin ({logits.shape[1]}), got {tuple(weights.shape)}")
+    index = target.argmax(1) if target_index is None else target_index
+    return (weights.to(logits)[index] * per_pixel).mean()
+
+
+def rebalanced_cross_entropy_sparse(logits: torch.Tensor, index: torch.Tensor, weight: torch.Tensor,
+                                    weights: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`rebalanced_cross_entropy` with the soft target given sparsely, as its ``k`` non-zero entries
+    per pixel (what :func:`course_lib.color.soft_encode_sparse` returns): the same value, without
+    building the ``N x Q x H x W`` target.
+
+    Args:
+        logits: ``float N x Q x H x W``.
+        index: ``int64 N x k x H x W`` bins, the nearest first (its bin gives the pixel's rebalancing weight).
+        weight: ``float N x k x H x W`` target probabilities of those bins (summing to 1 over dimension 1).
+        weights: ``float Q`` per-bin rebalancing weights, or None for plain soft cross-entropy.
+    """
+    if index.shape != weight.shape or index.ndim != 4 or index.shape[0] != logits.shape[0] \
+            or index.shape[2:] != logits.shape[2:]:
+        raise ValueError(f"index {tuple(index.shape)} and weight {tuple(weight.shape)} must be N x k x H x W "
+                         f"matching logits {tuple(logits.shape)}")
+    per_pixel = -(weight.to(logits) * F.log_softmax(logits, dim=1).gather(1, index)).sum(1)
+    if weights is None:
+        return per_pixel.mean()
+    return (weights.to(logits)[index[:, 0]] * per_pixel).mean()
+
+
 # --- GAN losses written out (notebook 04, assignment a04) and the VAE's ELBO (notebook 05, a05) ------------
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
