@@ -74,6 +74,37 @@ class GANLoss(nn.Module):
         return f"gan_mode={self.gan_mode!r}"
 
 
+# --- masked reconstruction loss (notebook 10, Context Encoder) -------------------------------------
+
+def masked_l2_loss(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Squared error averaged over the *hidden* pixels only: the reconstruction loss of the Context
+    Encoder (Pathak et al., CVPR 2016, Eq. 1, ``|| M ⊙ (x - F((1 - M) ⊙ x)) ||_2^2``), normalised by
+    the number of masked values so that its scale does not depend on the hole size.
+
+    Args:
+        prediction, target: float tensors ``N x C x H x W``.
+        mask: ``N x 1 x H x W`` or ``N x C x H x W``, 1 (or True) where the pixel was hidden and must be
+            reconstructed, 0 where it was visible; broadcast over the channels.
+
+    Returns:
+        A scalar tensor ``sum(M * (prediction - target)^2) / (C * sum(M))`` (mean over masked
+        values), differentiable in ``prediction``.
+
+    Raises:
+        ValueError: for shapes that do not match or an all-zero mask.
+    """
+    if prediction.shape != target.shape:
+        raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in shape")
+    if mask.ndim != prediction.ndim or mask.shape[0] != prediction.shape[0] or mask.shape[2:] != prediction.shape[2:] \
+            or mask.shape[1] not in (1, prediction.shape[1]):
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit prediction {tuple(prediction.shape)}: "
+                         "use N x 1 x H x W or N x C x H x W")
+    m = mask.to(prediction.dtype).expand_as(prediction)
+    count = m.sum()
+    if count.item() == 0:
+        raise ValueError("masked_l2_loss got an all-zero mask: nothing is hidden")
+    return (m * (prediction - target) ** 2).sum() / count
+
 # --- colorization (notebook 03) ---------------------------------------------------------------
 
 def rebalanced_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None,
