@@ -217,6 +217,244 @@ def frechet_recognizer_distance(images: torch.Tensor, reference: torch.Tensor, r
     return frechet_distance(*feature_statistics(fa), *feature_statistics(fb))
 
 
+# --- image restoration: PSNR / SSIM on the Y channel, masked errors (notebook 10) -----------------
+
+def rgb_to_y(image: np.ndarray) -> np.ndarray:
+    """Luma ``Y`` of ITU-R BT.601 on the studio scale, as the super-resolution papers measure it.
+
+    ``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for ``R, G, B`` in [0, 1], i.e. ``Y`` in [16, 235]
+    on the 0-255 scale (MATLAB's ``rgb2ycbcr``, used by Dong et al. 2016 for their Set5 tables). The
+    conversion is scikit-image's ``skimage.color.rgb2ycbcr``, which implements this formula.
+
+    Args:
+        image: ``H x W x 3`` RGB, ``uint8`` in [0, 255] or float in [0, 1].
+
+    Returns:
+        ``float64 H x W`` in [16, 235].
+
+    Raises:
+        ValueError: for an image that is not ``H x W x 3``.
+    """
+    from skimage.color import rgb2ycbcr
+
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"rgb_to_y expects an H x W x 3 RGB image, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float64) / 255.0
+    return rgb2ycbcr(arr.astype(np.float64))[..., 0]
+
+
+def _as_y255(image, name: str) -> np.ndarray:
+    """``H x W`` float64 luma on the 0-255 scale from RGB (converted) or an already-luma array."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+        if image.ndim == 3 and image.shape[0] in (1, 3):  # C x H x W tensor
+            image = image.transpose(1, 2, 0)
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return rgb_to_y(arr)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be H x W (luma) or H x W x 3 (RGB), got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64)
+    return arr.astype(np.float64) * 255.0
+
+
+def _crop(y: np.ndarray, border: int) -> np.ndarray:
+    if border < 0:
+        raise ValueError(f"border must be >= 0, got {border}")
+    if border == 0:
+        return y
+    if 2 * border >= min(y.shape):
+        raise ValueError(f"border {border} leaves nothing of an image of shape {y.shape}")
+    return y[border:-border, border:-border]
+
+
+def psnr_y(prediction, target, border: int = 0) -> float:
+    """PSNR in dB on the luma channel, after cropping ``border`` pixels from every side.
+
+    The super-resolution convention (Dong et al., TPAMI 2016, Sec. 4; crop = the scale factor, since
+    the outermost pixels of an upscaled image have no full neighbourhood): RGB images are converted
+    to BT.601 luma ``Y`` in [16, 235] with :func:`rgb_to_y`; 2-D inputs are taken as luma already,
+    ``uint8`` on the 0-255 scale or float in [0, 1] (multiplied by 255). Then
+    ``10 log10(255^2 / MSE)`` by ``skimage.metrics.peak_signal_noise_ratio`` with ``data_range=255``.
+
+    Args:
+        prediction, target: same-shaped ``H x W x 3`` RGB or ``H x W`` luma (NumPy arrays, or tensors
+            ``C x H x W``), ``uint8`` or float in [0, 1].
+        border: pixels cropped from each side before measuring (>= 0).
+
+    Returns:
+        PSNR in dB (``inf`` for identical images).
+
+    Raises:
+        ValueError: for different shapes, or a border that leaves nothing.
+    """
+    from skimage.metrics import peak_signal_noise_ratio
+
+    p, t = _as_y255(prediction, "prediction"), _as_y255(target, "target")
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    p, t = _crop(p, border), _crop(t, border)
+    if np.array_equal(p, t):
+        return float("inf")
+    return float(peak_signal_noise_ratio(t, p, data_range=255.0))
+
+
+def ssim_y(prediction, target, border: int = 0) -> float:
+    """SSIM (Wang et al., IEEE TIP 2004) on the luma channel after cropping ``border`` pixels.
+
+    Inputs as for :func:`psnr_y`. Uses ``skimage.metrics.structural_similarity`` with the paper's
+    settings: an 11 x 11 Gaussian window of sigma 1.5, ``K1 = 0.01``, ``K2 = 0.03``, population
+    covariances, ``data_range=255``. Returns a float in [-1, 1] (1 for identical images).
+    """
+    from skimage.metrics import structural_similarity
+
+    p, t = _as_y255(prediction, "prediction"), _as_y255(target, "target")
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    p, t = _crop(p, border), _crop(t, border)
+    return float(structural_similarity(t, p, data_range=255.0, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False))
+
+
+def psnr(prediction, target, data_range: float = 1.0) -> float:
+    """Plain PSNR in dB over every pixel and channel (``skimage.metrics.peak_signal_noise_ratio``).
+
+    Used for denoising (grey images in [0, 1], ``data_range=1``). Arrays or tensors of one shape.
+    """
+    from skimage.metrics import peak_signal_noise_ratio
+
+    p = prediction.detach().cpu().numpy() if isinstance(prediction, torch.Tensor) else np.asarray(prediction)
+    t = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    return float(peak_signal_noise_ratio(t.astype(np.float64), p.astype(np.float64), data_range=data_range))
+
+
+def masked_mse(prediction, target, mask) -> float:
+    """Mean squared error over the pixels where ``mask`` is true (all channels), e.g. an inpainted hole.
+
+    Args:
+        prediction, target: float arrays or tensors of one shape, ``... x H x W`` or ``H x W x C``.
+        mask: boolean (or 0/1) array broadcastable to them; true = pixel counted.
+
+    Raises:
+        ValueError: for an empty mask or shapes that do not match.
+    """
+    p = prediction.detach().cpu().double().numpy() if isinstance(prediction, torch.Tensor) else np.asarray(prediction, np.float64)
+    t = target.detach().cpu().double().numpy() if isinstance(target, torch.Tensor) else np.asarray(target, np.float64)
+    m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    m = np.broadcast_to(m.astype(bool), p.shape)
+    if not m.any():
+        raise ValueError("masked_mse got an empty mask")
+    return float(((p - t) ** 2)[m].mean())
+
+
+def masked_psnr(prediction, target, mask, data_range: float = 1.0) -> float:
+    """PSNR in dB of :func:`masked_mse` (only the pixels where ``mask`` is true): the inpainting score
+    of Pathak et al. 2016 (Sec. 5.1) is computed over the filled region."""
+    mse = masked_mse(prediction, target, mask)
+    return float("inf") if mse == 0 else float(10 * np.log10(data_range ** 2 / mse))
+
+
+# --- colorization (notebook 03) --------------------------------------------------------------------
+
+def _ab_error(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
+    if pred_ab.shape != true_ab.shape or pred_ab.ndim != 4 or pred_ab.shape[1] != 2:
+        raise ValueError(f"expected two ab maps N x 2 x H x W of the same shape, got {tuple(pred_ab.shape)} "
+                         f"and {tuple(true_ab.shape)}")
+    return (pred_ab.double() - true_ab.double()).pow(2).sum(1).sqrt()
+
+
+def ab_accuracy_curve(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshold: float = 150.0,
+                      step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Share of pixels whose ab error (Euclidean distance in the ab plane, Lab units) is within each
+    threshold 0, step, ..., max_threshold. Returns ``(thresholds, accuracy)``, float64 arrays in
+    [0, max_threshold] and [0, 1]."""
+    err = _ab_error(pred_ab, true_ab).flatten().cpu().numpy()
+    thresholds = np.arange(0.0, max_threshold + step / 2, step)
+    err.sort()
+    accuracy = np.searchsorted(err, thresholds, side="right") / max(1, err.size)
+    return thresholds, accuracy
+
+
+def ab_accuracy_auc(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshold: float = 150.0) -> float:
+    """The raw-accuracy AuC of colorization (Zhang et al. 2016, Sec. 3.1, Table 1 "AuC, non-rebal"):
+    the area under :func:`ab_accuracy_curve` for thresholds 0 to ``max_threshold`` (150), divided by
+    ``max_threshold``, so 1.0 means every pixel exactly right.
+
+    Args:
+        pred_ab, true_ab: ``float N x 2 x H x W`` in Lab units.
+
+    Returns:
+        A float in [0, 1].
+    """
+    t, acc = ab_accuracy_curve(pred_ab, true_ab, max_threshold)
+    return float(np.trapezoid(acc, t) / max_threshold)
+
+
+def ab_mse(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> float:
+    """Mean squared error of the ab channels, in Lab units squared (mean over pixels and both channels)."""
+    _ab_error(pred_ab, true_ab)
+    return float((pred_ab.double() - true_ab.double()).pow(2).mean())
+
+
+def colourfulness(rgb) -> float:
+    """Colourfulness of an sRGB image (Hasler & Süsstrunk, "Measuring colourfulness in natural images",
+    SPIE 2003, Eq. 3, the metric M^(3)).
+
+    With ``rg = R - G`` and ``yb = (R + G) / 2 - B`` on the 0-255 scale:
+    ``M = sqrt(std_rg^2 + std_yb^2) + 0.3 * sqrt(mean_rg^2 + mean_yb^2)``. A grey image scores 0;
+    the paper calls about 33 "moderately", 59 "quite" and 82 "highly" colourful.
+
+    Args:
+        rgb: one image ``H x W x 3`` (NumPy, ``uint8`` in [0, 255] or float in [0, 1]).
+
+    Returns:
+        A float >= 0.
+    """
+    arr = np.asarray(rgb)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"expected one H x W x 3 image, got shape {arr.shape}")
+    x = arr.astype(np.float64) if arr.dtype == np.uint8 else arr.astype(np.float64) * 255.0
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+# --- sharpness of images (notebook 05: why VAE samples are blurrier than GAN samples) ----------------------
+
+@torch.no_grad()
+def sharpness(images: torch.Tensor) -> torch.Tensor:
+    """Mean gradient magnitude of each image: the average over pixels of ``sqrt(gx^2 + gy^2)`` with Sobel
+    derivatives (``skimage.filters.sobel`` convention: each derivative divided by 4, so a step edge of
+    height 1 gives 1 at most), on images mapped to [0, 1].
+
+    Blur spreads an edge over several pixels and lowers this number; a set of images with sharper edges
+    scores higher. It measures edges, not realism: noise scores high too.
+
+    Args:
+        images: ``N x 1 x H x W`` float in [-1, 1].
+
+    Returns:
+        ``N`` float32 tensor >= 0.
+    """
+    import torch.nn.functional as F
+
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"expected N x 1 x H x W images, got shape {tuple(images.shape)}")
+    x = (images.float() + 1) / 2
+    kx = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]], device=x.device) / 4
+    k = torch.stack([kx, kx.T])[:, None]
+    g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k)
+    return g.pow(2).sum(1).sqrt().flatten(1).mean(1)
+
 # --- image-to-image translation (notebooks 06-08) --------------------------------------------------
 
 @torch.no_grad()

@@ -11,7 +11,8 @@ For each assignment, in a temporary copy of the course (the repository is never 
   second each) rather than by nbgrader (a kernel start each); that grader is checked against
   nbgrader itself, cell by cell, on the solution, the release notebook and one mutant.
 
-Helpers: tests/nbgrader_course.py (``python tests/nbgrader_course.py`` prints the mutant table).
+Helpers: course_lib/instructor/course.py, re-exported by tests/nbgrader_course.py
+(``python -m course_lib instructor mutants --verbose`` prints the mutant table).
 """
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["check_equal", "check_close", "check_shape", "check_raises", "check_runs", "describe_call"]
+__all__ = ["check_equal", "check_close", "check_shape", "check_raises", "check_runs", "check_not_calling",
+           "describe_call"]
 
 
 def describe_call(name: str, *args, **kwargs) -> str:
@@ -151,3 +152,87 @@ def check_runs(fn, *args, what: str, hint: str | None = None, **kwargs):
             f"{what} raised {type(err).__name__}: {err}" + (f"\n  hint:     {hint}" if hint else "")
         ) from err
     _not_written(what, "a result")
+
+
+def _resolve(target):
+    """A callable from ``"package.module.name"`` / ``"package.module.Class.method"`` or the callable itself."""
+    if not isinstance(target, str):
+        return target
+    import importlib
+
+    parts = target.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ValueError(f"cannot import {target!r}")
+
+
+def _code_of(fn):
+    """What the profiler sees when ``fn`` is called: its code object, or the builtin itself."""
+    fn = getattr(fn, "__func__", fn)  # bound and class methods
+    if isinstance(fn, type):  # a class: calling it runs __init__ (and forward when it is a module)
+        fn = fn.__init__
+    fn = getattr(fn, "__wrapped__", fn)
+    return getattr(fn, "__code__", fn)
+
+
+def check_not_calling(fn, forbidden, *args, what: str, hint: str | None = None, **kwargs):
+    """Call ``fn(*args, **kwargs)`` and fail if it calls any of the ``forbidden`` functions.
+
+    For the assignments: a graded function must not just hand the work to course_lib's reference
+    implementation (or to a shortcut the assignment forbids, e.g. ``torch.nn.functional.conv2d``).
+    Every call made while ``fn`` runs is watched with :func:`sys.setprofile`, so a reference
+    imported under another name, or reached through a module attribute, is caught as well.
+
+    Args:
+        fn: the student's callable (a function, or a module or bound method to call).
+        forbidden: callables or dotted names (``"course_lib.receptive_field.receptive_field"``,
+            ``"course_lib.models.dense.Up.forward"``) that ``fn`` must not call; a class name
+            forbids its ``__init__``.
+        what: the call, for the message (e.g. ``"receptive_field_of_stack([(3, 1, 1)])"``).
+        hint: where to look if it fails.
+
+    Returns:
+        What ``fn`` returned (its errors become :class:`AssertionError` as in :func:`check_runs`).
+
+    Raises:
+        AssertionError: naming the forbidden function that was called, or ``fn``'s error.
+    """
+    import sys
+
+    if isinstance(forbidden, (str,)) or callable(forbidden):
+        forbidden = [forbidden]
+    names = {}
+    for target in forbidden:
+        obj = _resolve(target)
+        label = target if isinstance(target, str) else getattr(obj, "__qualname__", repr(obj))
+        names[id(_code_of(obj))] = (_code_of(obj), label)
+    called = []
+
+    def profiler(frame, event, arg):
+        if event == "call":
+            key = id(frame.f_code)
+        elif event == "c_call":
+            key = id(arg)
+        else:
+            return
+        if key in names and names[key][1] not in called:
+            called.append(names[key][1])
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = check_runs(fn, *args, what=what, hint=hint, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    if called:
+        raise AssertionError(
+            f"{what} calls {', '.join(called)}: this part is yours to write, so it scores 0 while the "
+            f"reference implementation does the work\n  hint:     "
+            + (hint or "write the computation yourself; course_lib's version is there to check against"))
+    return result

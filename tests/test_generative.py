@@ -1,0 +1,203 @@
+"""GANs and VAEs (notebooks 04, 05): losses against hand-computed values, the models' shapes and
+architecture rules, latent interpolation, a few training steps that lower the loss (the train-or-load
+rule), and the shipped weights."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import latent, losses, metrics
+from course_lib.models import dcgan, toy_gan, vae
+
+
+# --- GAN losses ---------------------------------------------------------------------------------
+
+def test_gan_losses_match_the_formulas():
+    real = torch.tensor([2.0, -1.0, 0.5])
+    fake = torch.tensor([-3.0, 0.0, 1.0, 4.0])
+    d = lambda s: torch.sigmoid(s)  # noqa: E731
+    by_hand_d = -torch.log(d(real)).mean() - torch.log(1 - d(fake)).mean()
+    assert losses.discriminator_loss(real, fake).item() == pytest.approx(by_hand_d.item(), rel=1e-6)
+    assert losses.generator_loss(fake).item() == pytest.approx(-torch.log(d(fake)).mean().item(), rel=1e-6)
+    assert losses.saturating_generator_loss(fake).item() == pytest.approx(torch.log(1 - d(fake)).mean().item(),
+                                                                          rel=1e-6)
+    zero = torch.zeros(5)
+    assert losses.discriminator_loss(zero, zero).item() == pytest.approx(2 * math.log(2))
+    # the non-saturating loss agrees with GANLoss('vanilla') with target "real"
+    assert torch.allclose(losses.generator_loss(fake), losses.GANLoss("vanilla")(fake, True))
+    # finite for large logits (softplus, not log(sigmoid))
+    assert torch.isfinite(losses.discriminator_loss(torch.tensor([-200.0]), torch.tensor([200.0])))
+
+
+def test_saturating_loss_has_vanishing_gradient_where_D_rejects_fakes():
+    s = torch.tensor([-8.0], requires_grad=True)  # D is sure the fake is fake
+    losses.saturating_generator_loss(s).backward()
+    g_sat = s.grad.abs().item()
+    s.grad = None
+    losses.generator_loss(s).backward()
+    g_ns = s.grad.abs().item()
+    assert g_sat < 1e-3 and g_ns > 0.99  # -sigmoid(s) vs -(1 - sigmoid(s))
+
+
+# --- VAE losses ---------------------------------------------------------------------------------
+
+def test_reparameterize_statistics_and_gradients():
+    mu = torch.full((200_000, 2), 1.5, requires_grad=True)
+    logvar = torch.tensor([[math.log(4.0), math.log(0.25)]]).expand(200_000, 2).clone().requires_grad_(True)
+    z = losses.reparameterize(mu, logvar, torch.Generator().manual_seed(0))
+    assert z.shape == mu.shape
+    assert torch.allclose(z.mean(0), torch.tensor([1.5, 1.5]), atol=0.02)
+    assert torch.allclose(z.std(0), torch.tensor([2.0, 0.5]), atol=0.02)  # std = exp(logvar / 2)
+    z.sum().backward()
+    assert torch.allclose(mu.grad, torch.ones_like(mu)) and logvar.grad.abs().sum() > 0
+    with pytest.raises(ValueError):
+        losses.reparameterize(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_gaussian_kl_closed_form():
+    mu, logvar = torch.zeros(3, 4), torch.zeros(3, 4)
+    assert torch.allclose(losses.gaussian_kl(mu, logvar), torch.zeros(3))
+    # 1-D: KL(N(m, v) || N(0, 1)) = (v + m^2 - 1 - ln v) / 2
+    m, v = 0.7, 2.5
+    kl = losses.gaussian_kl(torch.tensor([[m]]), torch.tensor([[math.log(v)]]))
+    assert kl.item() == pytest.approx((v + m * m - 1 - math.log(v)) / 2, rel=1e-6)
+    # against torch.distributions, summed over dimensions
+    torch.manual_seed(0)
+    mu, logvar = torch.randn(5, 3), torch.randn(5, 3)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    ref = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(1)
+    assert torch.allclose(losses.gaussian_kl(mu, logvar), ref, atol=1e-5)
+
+
+def test_vae_loss_sums_pixels_and_averages_the_batch():
+    torch.manual_seed(0)
+    logits, target = torch.randn(4, 1, 8, 8), torch.rand(4, 1, 8, 8)
+    mu, logvar = torch.randn(4, 3), torch.randn(4, 3)
+    out = losses.vae_loss(logits, target, mu, logvar, beta=0.5)
+    recon = F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / 4
+    assert out["recon"].item() == pytest.approx(recon.item(), rel=1e-5)
+    assert out["kl"].item() == pytest.approx(losses.gaussian_kl(mu, logvar).mean().item(), rel=1e-5)
+    assert out["loss"].item() == pytest.approx(out["recon"].item() + 0.5 * out["kl"].item(), rel=1e-5)
+    with pytest.raises(ValueError, match="0, 1"):
+        losses.vae_loss(logits, target * 2 - 1, mu, logvar)
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+def test_dcgan_shapes_and_architecture_rules():
+    model = dcgan.DCGAN()
+    z = torch.randn(3, dcgan.NZ)
+    x = model.G(z)
+    assert x.shape == (3, 1, 32, 32) and x.min() >= -1 and x.max() <= 1
+    assert model.D(x).shape == (3,)
+    modules = list(model.modules())
+    assert not any(isinstance(m, nn.Linear) for m in modules), "DCGAN has no fully connected layers"
+    assert not any(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) for m in modules), "no pooling"
+    assert any(isinstance(m, nn.LeakyReLU) for m in model.D.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.G.modules())
+    assert not isinstance(model.D.net[1], nn.BatchNorm2d), "no BatchNorm on D's input layer"
+    opt_G, opt_D = dcgan.make_optimizers(model)
+    assert opt_G.defaults["lr"] == 2e-4 and opt_D.defaults["betas"] == (0.5, 0.999)
+    with pytest.raises(ValueError):
+        model.G(torch.randn(2, 7))
+
+
+def test_dcgan_training_steps_lower_the_discriminator_loss():
+    """Train-or-load rule: a few steps of the real training, the loss falls (D learns first)."""
+    from course_lib.data.fashion_mnist import fashion_mnist_tensors
+
+    torch.manual_seed(0)
+    model = dcgan.DCGAN(ngf=16, ndf=16)
+    opt_G, opt_D = dcgan.make_optimizers(model)
+    x, _ = fashion_mnist_tensors("train", 320, value_range="-1,1", pad_to=32)
+    hist = [dcgan.train_step(model.G, model.D, opt_G, opt_D, x[i:i + 32], torch.randn(32, dcgan.NZ))
+            for i in range(0, 320, 32)]
+    assert hist[0]["loss_D"] > 1.0  # about 2 log 2 at the start
+    assert sum(h["loss_D"] for h in hist[-3:]) / 3 < 0.7 * hist[0]["loss_D"]
+    assert all(math.isfinite(h["loss_G"]) for h in hist)
+
+
+def test_vae_shapes_and_training_steps_lower_the_loss():
+    from course_lib.data.fashion_mnist import fashion_mnist_tensors
+
+    torch.manual_seed(0)
+    model = vae.VAE(z_dim=4, width=8)
+    x, _ = fashion_mnist_tensors("train", 256, value_range="-1,1", pad_to=32)
+    logits, mu, logvar = model(x[:5])
+    assert logits.shape == (5, 1, 32, 32) and mu.shape == logvar.shape == (5, 4)
+    s = model.sample(3)
+    assert s.shape == (3, 1, 32, 32) and s.min() >= -1 and s.max() <= 1
+    assert model.reconstruct(x[:2]).shape == (2, 1, 32, 32)
+    with pytest.raises(ValueError, match="32 x 32"):
+        model.encode(torch.zeros(1, 1, 28, 28))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    hist = []
+    for epoch in range(3):
+        for i in range(0, 256, 32):
+            xb = x[i:i + 32]
+            out = losses.vae_loss(*model(xb)[:1], (xb + 1) / 2, *model.encode(xb))
+            opt.zero_grad()
+            out["loss"].backward()
+            opt.step()
+            hist.append(out["loss"].item())
+    assert sum(hist[-4:]) / 4 < 0.8 * sum(hist[:4]) / 4
+
+
+def test_toy_gan_generator_moves_to_the_data():
+    r = toy_gan.train_toy_gan(steps=150, snapshot_steps=(0, 150))
+    assert len(r["snapshots"]) == 2 and r["snapshots"][1]["d_prob"].shape == r["grid"].shape
+    assert abs(r["g_mean"][0] - 3.0) > 2 and abs(r["g_mean"][-1] - 3.0) < 1.0
+    with pytest.raises(ValueError, match="g_loss"):
+        toy_gan.train_toy_gan(steps=1, g_loss="wasserstein")
+
+
+# --- latent tools -----------------------------------------------------------------------------------
+
+def test_lerp_and_slerp():
+    z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    assert torch.allclose(latent.slerp(z0, z1, 0.5), torch.tensor([1.0, 1.0]) / math.sqrt(2), atol=1e-6)
+    assert torch.allclose(latent.lerp(z0, z1, 0.5), torch.tensor([0.5, 0.5]))
+    ts = torch.linspace(0, 1, 5)
+    path = latent.slerp(3 * z0, 3 * z1, ts)
+    assert path.shape == (5, 2) and torch.allclose(path.norm(dim=-1), torch.full((5,), 3.0), atol=1e-5)
+    assert torch.allclose(path[0], 3 * z0) and torch.allclose(path[-1], 3 * z1, atol=1e-6)
+    # batches of pairs, and parallel vectors fall back to lerp without NaN
+    torch.manual_seed(0)
+    a, b = torch.randn(4, 64), torch.randn(4, 64)
+    mid = latent.slerp(a, b, 0.5)
+    assert mid.shape == (4, 64)
+    assert (mid.norm(dim=1) > latent.lerp(a, b, 0.5).norm(dim=1)).all()
+    assert torch.allclose(latent.slerp(a, 2 * a, 0.5), 1.5 * a, atol=1e-5)
+    with pytest.raises(ValueError):
+        latent.slerp(a, b[:, :3], 0.5)
+
+
+def test_attribute_vector_recovers_a_planted_direction():
+    # a fake "generator + recognizer": class 1 when the first latent coordinate is > 0.5, class 0 when < -0.5
+    class Judge(nn.Module):
+        def forward(self, images):
+            v = images[:, 0, 0, 0]
+            return torch.stack([-10 * (v + 0.5), torch.zeros_like(v), 10 * (v - 0.5)], 1)[:, [0, 2, 1]]
+
+    generate = lambda z: z[:, :1, None, None]  # noqa: E731
+    out = latent.attribute_vector(generate, Judge(), from_class=0, to_class=1, z_dim=8, n=2000)
+    v = out["vector"]
+    assert v[0] > 1.5 and v[1:].abs().max() < 0.3
+    with pytest.raises(ValueError, match="raise n"):
+        latent.attribute_vector(generate, Judge(), 0, 1, z_dim=8, n=8)
+
+
+# --- sharpness ---------------------------------------------------------------------------------------
+
+def test_sharpness_drops_with_blur():
+    x = -torch.ones(1, 1, 16, 16)
+    x[..., 4:12, 4:12] = 1.0
+    blurred = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    assert metrics.sharpness(x).item() > metrics.sharpness(blurred).item() > 0
+    assert metrics.sharpness(-torch.ones(2, 1, 8, 8)).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError):
+        metrics.sharpness(torch.zeros(8, 8))
