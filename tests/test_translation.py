@@ -85,7 +85,8 @@ def test_metrics_for_translation():
 
 @pytest.fixture(scope="module")
 def small():
-    cfg = T.make_config("fast", n_train=256, n_test=200, batch_size=16)
+    # lr 2e-3 (10x the paper's) so that a few steps show the loss falling
+    cfg = T.make_config("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
     x, y, test = T.load_pairs(cfg)
     return cfg, x, y, test
 
@@ -94,14 +95,14 @@ def test_pix2pix_few_steps_reduce_the_l1_loss(small):
     cfg, x, y, _ = small
     torch.manual_seed(0)
     _, hist = T.train_pix2pix(cfg, "L1+cGAN", seed=0, data=(x, y), steps=25, progress=False)
-    assert hist["G_l1"][-5:] and sum(hist["G_l1"][-5:]) / 5 < 0.9 * sum(hist["G_l1"][:5]) / 5
+    assert sum(hist["G_l1"][-5:]) / 5 < 0.7 * sum(hist["G_l1"][:5]) / 5
     assert "D" in hist and len(hist["D"]) == 25
 
 
 def test_cyclegan_few_steps_reduce_the_cycle_loss(small):
     cfg, x, y, _ = small
     m, hist = T.train_cyclegan(cfg, x[:128], y[128:], seed=0, steps=12, progress=False)
-    assert sum(hist["cycle"][-3:]) < 0.9 * sum(hist["cycle"][:3])
+    assert sum(hist["cycle"][-3:]) < 0.85 * sum(hist["cycle"][:3])
     assert set(hist) >= {"G_gan", "cycle", "identity", "D"}
 
 
@@ -117,3 +118,13 @@ def test_stored_pix2pix_generators_load_and_beat_chance(small, variant):
     assert T.weights_path(weight_name(variant)).stat().st_size < 2e6
     scores = T.evaluate_shoes(G, test)
     assert scores["type_accuracy"] > 0.5  # chance is 1/3
+
+
+def test_stored_cyclegan_generators_load():
+    from course_lib.checkpoints import load_weights
+
+    m = T.CycleGAN(T.make_config("fast"))
+    for name in ("G_AB", "G_BA"):
+        meta = load_weights(getattr(m, name), T.weights_path(f"cyclegan_shoes_{name}"))
+        assert "reproduce cyclegan" in meta["command"]
+    assert T.translate(m.G_AB, torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
