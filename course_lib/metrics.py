@@ -217,6 +217,152 @@ def frechet_recognizer_distance(images: torch.Tensor, reference: torch.Tensor, r
     return frechet_distance(*feature_statistics(fa), *feature_statistics(fb))
 
 
+# --- image restoration: PSNR / SSIM on the Y channel, masked errors (notebook 10) -----------------
+
+def rgb_to_y(image: np.ndarray) -> np.ndarray:
+    """Luma ``Y`` of ITU-R BT.601 on the studio scale, as the super-resolution papers measure it.
+
+    ``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for ``R, G, B`` in [0, 1], i.e. ``Y`` in [16, 235]
+    on the 0-255 scale (MATLAB's ``rgb2ycbcr``, used by Dong et al. 2016 for their Set5 tables). The
+    conversion is scikit-image's ``skimage.color.rgb2ycbcr``, which implements this formula.
+
+    Args:
+        image: ``H x W x 3`` RGB, ``uint8`` in [0, 255] or float in [0, 1].
+
+    Returns:
+        ``float64 H x W`` in [16, 235].
+
+    Raises:
+        ValueError: for an image that is not ``H x W x 3``.
+    """
+    from skimage.color import rgb2ycbcr
+
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"rgb_to_y expects an H x W x 3 RGB image, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float64) / 255.0
+    return rgb2ycbcr(arr.astype(np.float64))[..., 0]
+
+
+def _as_y255(image, name: str) -> np.ndarray:
+    """``H x W`` float64 luma on the 0-255 scale from RGB (converted) or an already-luma array."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+        if image.ndim == 3 and image.shape[0] in (1, 3):  # C x H x W tensor
+            image = image.transpose(1, 2, 0)
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return rgb_to_y(arr)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be H x W (luma) or H x W x 3 (RGB), got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64)
+    return arr.astype(np.float64) * 255.0
+
+
+def _crop(y: np.ndarray, border: int) -> np.ndarray:
+    if border < 0:
+        raise ValueError(f"border must be >= 0, got {border}")
+    if border == 0:
+        return y
+    if 2 * border >= min(y.shape):
+        raise ValueError(f"border {border} leaves nothing of an image of shape {y.shape}")
+    return y[border:-border, border:-border]
+
+
+def psnr_y(prediction, target, border: int = 0) -> float:
+    """PSNR in dB on the luma channel, after cropping ``border`` pixels from every side.
+
+    The super-resolution convention (Dong et al., TPAMI 2016, Sec. 4; crop = the scale factor, since
+    the outermost pixels of an upscaled image have no full neighbourhood): RGB images are converted
+    to BT.601 luma ``Y`` in [16, 235] with :func:`rgb_to_y`; 2-D inputs are taken as luma already,
+    ``uint8`` on the 0-255 scale or float in [0, 1] (multiplied by 255). Then
+    ``10 log10(255^2 / MSE)`` by ``skimage.metrics.peak_signal_noise_ratio`` with ``data_range=255``.
+
+    Args:
+        prediction, target: same-shaped ``H x W x 3`` RGB or ``H x W`` luma (NumPy arrays, or tensors
+            ``C x H x W``), ``uint8`` or float in [0, 1].
+        border: pixels cropped from each side before measuring (>= 0).
+
+    Returns:
+        PSNR in dB (``inf`` for identical images).
+
+    Raises:
+        ValueError: for different shapes, or a border that leaves nothing.
+    """
+    from skimage.metrics import peak_signal_noise_ratio
+
+    p, t = _as_y255(prediction, "prediction"), _as_y255(target, "target")
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    p, t = _crop(p, border), _crop(t, border)
+    if np.array_equal(p, t):
+        return float("inf")
+    return float(peak_signal_noise_ratio(t, p, data_range=255.0))
+
+
+def ssim_y(prediction, target, border: int = 0) -> float:
+    """SSIM (Wang et al., IEEE TIP 2004) on the luma channel after cropping ``border`` pixels.
+
+    Inputs as for :func:`psnr_y`. Uses ``skimage.metrics.structural_similarity`` with the paper's
+    settings: an 11 x 11 Gaussian window of sigma 1.5, ``K1 = 0.01``, ``K2 = 0.03``, population
+    covariances, ``data_range=255``. Returns a float in [-1, 1] (1 for identical images).
+    """
+    from skimage.metrics import structural_similarity
+
+    p, t = _as_y255(prediction, "prediction"), _as_y255(target, "target")
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    p, t = _crop(p, border), _crop(t, border)
+    return float(structural_similarity(t, p, data_range=255.0, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False))
+
+
+def psnr(prediction, target, data_range: float = 1.0) -> float:
+    """Plain PSNR in dB over every pixel and channel (``skimage.metrics.peak_signal_noise_ratio``).
+
+    Used for denoising (grey images in [0, 1], ``data_range=1``). Arrays or tensors of one shape.
+    """
+    from skimage.metrics import peak_signal_noise_ratio
+
+    p = prediction.detach().cpu().numpy() if isinstance(prediction, torch.Tensor) else np.asarray(prediction)
+    t = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    return float(peak_signal_noise_ratio(t.astype(np.float64), p.astype(np.float64), data_range=data_range))
+
+
+def masked_mse(prediction, target, mask) -> float:
+    """Mean squared error over the pixels where ``mask`` is true (all channels), e.g. an inpainted hole.
+
+    Args:
+        prediction, target: float arrays or tensors of one shape, ``... x H x W`` or ``H x W x C``.
+        mask: boolean (or 0/1) array broadcastable to them; true = pixel counted.
+
+    Raises:
+        ValueError: for an empty mask or shapes that do not match.
+    """
+    p = prediction.detach().cpu().double().numpy() if isinstance(prediction, torch.Tensor) else np.asarray(prediction, np.float64)
+    t = target.detach().cpu().double().numpy() if isinstance(target, torch.Tensor) else np.asarray(target, np.float64)
+    m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+    m = np.broadcast_to(m.astype(bool), p.shape)
+    if not m.any():
+        raise ValueError("masked_mse got an empty mask")
+    return float(((p - t) ** 2)[m].mean())
+
+
+def masked_psnr(prediction, target, mask, data_range: float = 1.0) -> float:
+    """PSNR in dB of :func:`masked_mse` (only the pixels where ``mask`` is true): the inpainting score
+    of Pathak et al. 2016 (Sec. 5.1) is computed over the filled region."""
+    mse = masked_mse(prediction, target, mask)
+    return float("inf") if mse == 0 else float(10 * np.log10(data_range ** 2 / mse))
+
+
 # --- colorization (notebook 03) --------------------------------------------------------------------
 
 def _ab_error(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
@@ -308,3 +454,40 @@ def sharpness(images: torch.Tensor) -> torch.Tensor:
     k = torch.stack([kx, kx.T])[:, None]
     g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k)
     return g.pow(2).sum(1).sqrt().flatten(1).mean(1)
+
+# --- image-to-image translation (notebooks 06-08) --------------------------------------------------
+
+@torch.no_grad()
+def recognizer_accuracy(images: torch.Tensor, labels: torch.Tensor, recognizer: torch.nn.Module,
+                        classes: tuple[int, ...] | None = None, batch_size: int = 500) -> float:
+    """Share of images the recognizer assigns to their intended class, in [0, 1] -- the manner of the
+    pix2pix FCN-score (Isola et al. 2017, Sec. 4.2): a classifier trained on real images judges whether
+    generated ones are recognizable as what they should be.
+
+    Args:
+        images: ``N x C x H x W`` float in [-1, 1].
+        labels: ``N`` int, indices into ``classes`` (or into all the recognizer's classes when None).
+        classes: restrict the decision to these recognizer classes, e.g. the shoe classes ``(5, 7, 9)``:
+            the argmax is taken over them only.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images (> 0), got {len(images)} and {len(labels)}")
+    recognizer.eval()
+    device = next(recognizer.parameters()).device
+    logits = _batched(lambda x: recognizer(x.to(device)), images, batch_size)
+    if classes is not None:
+        logits = logits[:, list(classes)]
+    return (logits.argmax(1) == labels.cpu()).double().mean().item()
+
+
+def pixel_scores(pred: torch.Tensor, target: torch.Tensor) -> dict:
+    """Plain per-pixel agreement of images in [-1, 1]: mean absolute error (``"l1"``, in [0, 2]) and
+    PSNR in dB over the whole set (``"psnr"``, by ``skimage.metrics.peak_signal_noise_ratio`` with
+    data range 2). Pixel metrics reward blurry averages (Isola et al. 2017, Sec. 4.2), which is why
+    they are reported beside a recognizer score, not alone."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    p, t = pred.detach().cpu().double().numpy(), target.detach().cpu().double().numpy()
+    return {"l1": float(np.abs(p - t).mean()), "psnr": float(peak_signal_noise_ratio(t, p, data_range=2.0))}

@@ -1,0 +1,16 @@
+# MUTANT: G step minimises the minimax term log(1 - D(G(z))) written inline
+def train_step(G, D, opt_G, opt_D, real, z):
+    """One D update then one G update; returns (loss_D, loss_G) as floats."""
+    ### BEGIN SOLUTION
+    fake = G(z)
+    opt_D.zero_grad()
+    loss_D = discriminator_loss(D(real), D(fake.detach()))
+    loss_D.backward()
+    opt_D.step()
+
+    opt_G.zero_grad()
+    loss_G = -F.softplus(D(fake)).mean()
+    loss_G.backward()
+    opt_G.step()
+    return loss_D.item(), loss_G.item()
+    ### END SOLUTION

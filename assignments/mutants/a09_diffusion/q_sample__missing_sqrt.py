@@ -1,0 +1,10 @@
+# MUTANT: alpha_bar and 1 - alpha_bar used as the factors, without square roots
+def q_sample(x0, t, noise, schedule):
+    """x_t = sqrt(alpha_bar_t) * x0 + sqrt(1 - alpha_bar_t) * noise, one timestep per image.
+
+    x0, noise: N x C x H x W float; t: N int64 in [0, T) (0-based). Returns x_t, x0's shape.
+    """
+    ### BEGIN SOLUTION
+    alpha_bar = extract(schedule.alphas_cumprod, t, x0)
+    return alpha_bar * x0 + (1 - alpha_bar) * noise
+    ### END SOLUTION
