@@ -234,7 +234,7 @@ def make_config(profile: Profile | None = None) -> dict:
     """Sizes of :func:`run` and notebook 09: ``n_test`` held-out images for the super-resolution comparison,
     ``n_score`` unconditional samples judged by the recognizer in the notebook, ``ddim_steps`` DDIM steps."""
     p = profile or get_profile()
-    return {"n_test": p.pick(fast=160, full=2000), "n_score": p.pick(fast=192, full=2000),
+    return {"n_test": p.pick(fast=64, full=2000), "n_score": p.pick(fast=64, full=2000),
             "ddim_steps": p.pick(fast=50, full=100)}
 
 
