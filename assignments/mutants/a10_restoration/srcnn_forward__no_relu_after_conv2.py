@@ -1,0 +1,19 @@
+# MUTANT: no ReLU after the mapping layer conv2
+class SRCNN(nn.Module):
+    """SRCNN (Dong et al. 2016): N x 1 x H x W bicubic-upsampled luma -> N x 1 x H x W."""
+
+    def __init__(self, f2=5, residual=True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 9, padding=4)
+        self.conv2 = nn.Conv2d(64, 32, f2, padding=f2 // 2)
+        self.conv3 = nn.Conv2d(32, 1, 5, padding=2)
+        self.residual = residual
+
+    def forward(self, x):
+        """x: N x 1 x H x W -> N x 1 x H x W."""
+        ### BEGIN SOLUTION
+        h = torch.relu(self.conv1(x))
+        h = self.conv2(h)
+        out = self.conv3(h)
+        return x + out if self.residual else out
+        ### END SOLUTION
