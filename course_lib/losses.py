@@ -269,3 +269,43 @@ def vae_loss(recon_logits: torch.Tensor, target: torch.Tensor, mu: torch.Tensor,
     recon = F.binary_cross_entropy_with_logits(recon_logits, target, reduction="none").flatten(1).sum(1).mean()
     kl = gaussian_kl(mu, logvar).mean()
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
+
+# --- pix2pix and CycleGAN (notebooks 06-08) --------------------------------------------------------
+
+def pix2pix_generator_loss(D: nn.Module, x: torch.Tensor, fake: torch.Tensor, target: torch.Tensor,
+                           criterion: GANLoss, lambda_l1: float = 100.0, use_gan: bool = True,
+                           use_l1: bool = True) -> tuple[torch.Tensor, dict]:
+    """pix2pix's generator objective ``L_cGAN(G, D) + lambda * L_L1(G)`` (Isola et al. 2017, Eq. 4).
+
+    The conditional discriminator sees the input and the output together, ``D(cat[x, G(x)])``
+    (Eq. 1), and G wants it to answer "real"; the L1 term compares G(x) with the target ``y`` (Eq. 3).
+    ``use_gan=False`` gives the paper's "L1" row of Table 1, ``use_l1=False`` its "cGAN" row.
+
+    Args:
+        D: conditional discriminator on ``in + out`` channels.
+        x, fake, target: ``N x C x H x W`` input, G(x) (with its graph) and ground truth, in [-1, 1].
+        criterion: a :class:`GANLoss`.
+
+    Returns:
+        ``(loss, {"G_gan": float, "G_l1": float})``.
+    """
+    zero = fake.new_zeros(())
+    gan = criterion(D(torch.cat([x, fake], 1)), True, for_discriminator=False) if use_gan else zero
+    l1 = F.l1_loss(fake, target) if use_l1 else zero
+    return gan + lambda_l1 * l1, {"G_gan": gan.item(), "G_l1": l1.item()}
+
+
+def cycle_consistency_loss(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
+    """``|| F(G(x)) - x ||_1`` averaged over pixels (Zhu et al. 2017, Eq. 2): ``real`` is x, and
+    ``reconstructed`` is x after a round trip through both generators. Scalar tensor."""
+    if real.shape != reconstructed.shape:
+        raise ValueError(f"shapes differ: {tuple(real.shape)} vs {tuple(reconstructed.shape)}")
+    return (reconstructed - real).abs().mean()
+
+
+def identity_loss(real_target_domain: torch.Tensor, mapped: torch.Tensor) -> torch.Tensor:
+    """``|| G(y) - y ||_1`` for ``y`` already in G's output domain (Zhu et al. 2017, Sec. 5.2,
+    after Taigman et al. 2017): a generator should leave such images alone. Scalar tensor."""
+    if real_target_domain.shape != mapped.shape:
+        raise ValueError(f"shapes differ: {tuple(real_target_domain.shape)} vs {tuple(mapped.shape)}")
+    return (mapped - real_target_domain).abs().mean()

@@ -454,3 +454,40 @@ def sharpness(images: torch.Tensor) -> torch.Tensor:
     k = torch.stack([kx, kx.T])[:, None]
     g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k)
     return g.pow(2).sum(1).sqrt().flatten(1).mean(1)
+
+# --- image-to-image translation (notebooks 06-08) --------------------------------------------------
+
+@torch.no_grad()
+def recognizer_accuracy(images: torch.Tensor, labels: torch.Tensor, recognizer: torch.nn.Module,
+                        classes: tuple[int, ...] | None = None, batch_size: int = 500) -> float:
+    """Share of images the recognizer assigns to their intended class, in [0, 1] -- the manner of the
+    pix2pix FCN-score (Isola et al. 2017, Sec. 4.2): a classifier trained on real images judges whether
+    generated ones are recognizable as what they should be.
+
+    Args:
+        images: ``N x C x H x W`` float in [-1, 1].
+        labels: ``N`` int, indices into ``classes`` (or into all the recognizer's classes when None).
+        classes: restrict the decision to these recognizer classes, e.g. the shoe classes ``(5, 7, 9)``:
+            the argmax is taken over them only.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images (> 0), got {len(images)} and {len(labels)}")
+    recognizer.eval()
+    device = next(recognizer.parameters()).device
+    logits = _batched(lambda x: recognizer(x.to(device)), images, batch_size)
+    if classes is not None:
+        logits = logits[:, list(classes)]
+    return (logits.argmax(1) == labels.cpu()).double().mean().item()
+
+
+def pixel_scores(pred: torch.Tensor, target: torch.Tensor) -> dict:
+    """Plain per-pixel agreement of images in [-1, 1]: mean absolute error (``"l1"``, in [0, 2]) and
+    PSNR in dB over the whole set (``"psnr"``, by ``skimage.metrics.peak_signal_noise_ratio`` with
+    data range 2). Pixel metrics reward blurry averages (Isola et al. 2017, Sec. 4.2), which is why
+    they are reported beside a recognizer score, not alone."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    p, t = pred.detach().cpu().double().numpy(), target.detach().cpu().double().numpy()
+    return {"l1": float(np.abs(p - t).mean()), "psnr": float(peak_signal_noise_ratio(t, p, data_range=2.0))}

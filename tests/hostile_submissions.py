@@ -98,15 +98,16 @@ for path in [COURSE + "/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", "../../../sourc
         "exit": student_notebook(release_nb, source_nb, {RF: rf + "\n\nimport os\nos._exit(3)\n"}),
         # forks until the process limit, before the function is defined: the function is never defined
         "fork_bomb": student_notebook(release_nb, source_nb, {RF: "import os\nwhile True:\n    os.fork()\n\n" + rf}),
-        "alloc_10gb": student_notebook(release_nb, source_nb, {CONV: body(source_nb, CONV, "data = bytearray(10 * 2**30)\n"
-                                                                          "return len(data)")}),
-        "huge_output": student_notebook(release_nb, source_nb, {CONV: conv + "\n\nfor _ in range(10000):\n"
-                                                                "    print('spam ' * 200)\n"}),
+        # a 10 GB allocation in one function, 10 MB of output from the other cell
+        "alloc_and_output": student_notebook(release_nb, source_nb, {
+            CONV: body(source_nb, CONV, "data = bytearray(10 * 2**30)\nreturn len(data)"),
+            RF: rf + "\n\nfor _ in range(10000):\n    print('spam ' * 200)\n"}),
         "intruder": student_notebook(release_nb, source_nb, {RF: intruder}, append=['print("\\n".join(In))']),
-        "locked_cells": student_notebook(release_nb, source_nb, {RF: wrong_rf, RF_TESTS[0]: "pass"}, drop=RF_TESTS[1:]),
-        "patch_helpers": student_notebook(release_nb, source_nb, {RF: wrong_rf + "\n\nimport course_lib.grading as g\n"
-                                                                  "g.check_equal = lambda *a, **k: None\n"
-                                                                  "check_equal = lambda *a, **k: None\n"}),
+        # a wrong answer, its test cells edited or deleted, and the test helpers patched
+        "tampered_tests": student_notebook(release_nb, source_nb, {
+            RF: wrong_rf + "\n\nimport course_lib.grading as g\ng.check_equal = lambda *a, **k: None\n"
+                           "check_equal = lambda *a, **k: None\n",
+            RF_TESTS[0]: "pass"}, drop=RF_TESTS[1:]),
         "patch_torch": student_notebook(release_nb, source_nb, {CONV: conv + "\n\nimport torch\n"
                                                                 "torch.allclose = lambda *a, **k: True\n"}),
     }
@@ -121,10 +122,8 @@ EXPECTED = {
     "exit": (4, "the kernel died"),
     # the bomb stops at the process limit (BlockingIOError), or the kernel hangs until the cell's wall clock
     "fork_bomb": (4, ("name 'receptive_field_of_stack' is not defined", "ran longer than", "the kernel died")),
-    "alloc_10gb": (6, "MemoryError"),
-    "huge_output": (10, None),
+    "alloc_and_output": (6, "MemoryError"),
     "intruder": (10, "for review"),
-    "locked_cells": (4, "deleted cells put back"),
-    "patch_helpers": (4, "is wrong"),
+    "tampered_tests": (4, ("deleted cells put back", "is wrong")),
     "patch_torch": (0, "changed code that the tests rely on"),
 }

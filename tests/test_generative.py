@@ -201,3 +201,45 @@ def test_sharpness_drops_with_blur():
     assert metrics.sharpness(-torch.ones(2, 1, 8, 8)).tolist() == [0.0, 0.0]
     with pytest.raises(ValueError):
         metrics.sharpness(torch.zeros(8, 8))
+
+
+# --- shipped weights and the score table -----------------------------------------------------------
+
+def test_shipped_generative_weights_load_and_record_their_command():
+    from course_lib.checkpoints import WEIGHTS_DIR
+
+    gan = dcgan.load_dcgan(retrain=False)
+    assert gan.meta["command"] == dcgan.DCGAN_COMMAND and gan.meta["trained"] is False
+    assert gan.meta["snapshots"].dtype == torch.uint8 and len(gan.meta["snapshot_steps"]) == len(gan.meta["snapshots"])
+    for z_dim in (16, 2):
+        model = vae.load_vae(z_dim, retrain=False)
+        assert model.meta["command"] == vae.VAE_COMMANDS[z_dim] and model.z_dim == z_dim
+    for name in ("dcgan_fashion.pt", "vae_fashion_z16.pt", "vae_fashion_z2.pt"):
+        assert (WEIGHTS_DIR / name).stat().st_size < 3e6, f"{name} is too large for the repository"
+    readme = (WEIGHTS_DIR / "README.md").read_text()
+    for command in (dcgan.DCGAN_COMMAND, *vae.VAE_COMMANDS.values()):
+        assert command in readme, f"{command} is not in course_lib/weights/README.md"
+    with pytest.raises(ValueError, match="z_dim"):
+        vae.load_vae(3)
+
+
+def test_generative_scores_rank_real_images_first():
+    from course_lib.experiments import generative_scores as gs
+
+    assert {"DCGAN", "VAE (z = 16)"} <= set(gs.SAMPLERS)
+    out = gs.run(n=300, progress=False)
+    rows = {r["model"]: r for r in out["table"]}
+    real = rows[gs.REAL]
+    for name in ("DCGAN", "VAE (z = 16)"):
+        assert rows[name]["frd"] > 2 * real["frd"], name
+        assert 0.1 <= rows[name]["confidence"] <= 1 and 0 <= rows[name]["coverage_entropy"] <= math.log(10) + 1e-9
+    assert out["markdown"].count("\n") == len(out["table"]) + 1
+    # a generator whose weights are missing is listed, not trained
+    gs.register_sampler("_missing", lambda n, s, d: None, available=lambda: False, missing="weights missing: x")
+    try:
+        out = gs.run(n=50, progress=False, names={"_missing"})
+        assert out["table"][-1]["frd"] is None and out["table"][-1]["note"] == "weights missing: x"
+    finally:
+        gs.SAMPLERS.pop("_missing")
+    with pytest.raises(ValueError):
+        gs.held_out_split(6000)

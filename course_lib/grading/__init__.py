@@ -226,13 +226,18 @@ def check_not_calling(fn, forbidden, *args, what: str, hint: str | None = None, 
 
     previous = sys.getprofile()
     sys.setprofile(profiler)
+    error = None
     try:
         result = check_runs(fn, *args, what=what, hint=hint, **kwargs)
+    except AssertionError as err:  # a forbidden call explains the failure better than its error does
+        error = err
     finally:
         sys.setprofile(previous)
+    if error is not None and not called:
+        raise error
     if called:
         raise AssertionError(
             f"{what} calls {', '.join(called)}: this part is yours to write, so it scores 0 while the "
             f"reference implementation does the work\n  hint:     "
-            + (hint or "write the computation yourself; course_lib's version is there to check against"))
+            + (hint or "write the computation yourself; course_lib's version is there to check against")) from None
     return result

@@ -166,17 +166,16 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None, li
 
 
 def feedback(root: Path, assignment: str, students: list[str] | None = None) -> list[Path]:
-    """``generate_feedback`` per student (hidden tests removed, see ``redact``); return the HTML files."""
+    """``generate_feedback`` (all graded students at once, or the ones named); hidden tests are
+    removed from code and outputs (see ``redact``). Returns the HTML files."""
     api = _api(root)
-    pages = []
-    for student in students or students_of(root, assignment):
-        if not (Path(root) / "autograded" / student / assignment).is_dir():
-            continue
+    graded = [s for s in (students or students_of(root, assignment))
+              if (Path(root) / "autograded" / s / assignment).is_dir()]
+    for student in ([None] if not students else graded):
         result = api.generate_feedback(assignment, student, force=True)
         if not result["success"]:
-            raise RuntimeError(f"generate_feedback {assignment} {student} failed:\n{result.get('error')}")
-        pages += sorted((Path(root) / "feedback" / student / assignment).glob("*.html"))
-    return pages
+            raise RuntimeError(f"generate_feedback {assignment} {student or ''} failed:\n{result.get('error')}")
+    return [page for s in graded for page in sorted((Path(root) / "feedback" / s / assignment).glob("*.html"))]
 
 
 def export(root: Path, out: Path, report: Path | None = None, results: list | None = None) -> Path:
@@ -471,6 +470,9 @@ def _cmd_sandbox_info(args) -> int:
     print(f"resource limits (setrlimit): yes; defaults {Limits()}")
     print(f"namespaces (unshare --user --net --pid): {'yes' if found['namespaces'] else 'no'}")
     print(f"no network inside: {'yes' if found['no_network'] else 'no'}")
+    if found["root"]:
+        print(f"running as root: RLIMIT_NPROC does not bind root; pids cgroup for the process limit: "
+              f"{'yes' if found['pids_cgroup'] else 'NO (a fork bomb is not contained)'}")
     print(f"course folders hidden from the kernel (mount namespace): {'yes' if found['hide'] else 'no'}")
     print(f"probe: {found['detail']}")
     if not found["namespaces"]:

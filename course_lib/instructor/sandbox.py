@@ -82,13 +82,73 @@ def _count_own_processes() -> int:
     return n
 
 
+class PidsCgroup:
+    """A cgroup of the ``pids`` controller that caps the number of processes and threads of one
+    sandbox (``pids.max``). RLIMIT_NPROC does not bind processes of the real root user, so when
+    the grader runs as root this is what stops a fork bomb; it needs write access to the cgroup
+    tree (cgroup v1 ``/sys/fs/cgroup/pids`` or a v2 tree with the pids controller enabled)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @staticmethod
+    def root() -> Path | None:
+        candidates = [Path("/sys/fs/cgroup/pids")]
+        unified = Path("/sys/fs/cgroup/unified") if Path("/sys/fs/cgroup/unified").is_dir() else Path("/sys/fs/cgroup")
+        try:
+            if "pids" in (unified / "cgroup.subtree_control").read_text().split():
+                candidates.append(unified)
+        except OSError:
+            pass
+        for path in candidates:
+            if (path / "cgroup.procs").is_file() and os.access(path, os.W_OK):
+                return path
+        return None
+
+    @classmethod
+    def create(cls, limit: int) -> "PidsCgroup | None":
+        root = cls.root()
+        if root is None:
+            return None
+        path = root / f"course-grader-{uuid.uuid4().hex[:12]}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(limit))
+        except OSError:
+            return None
+        return cls(path)
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def remove(self) -> None:
+        for _ in range(50):
+            for pid in self.pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 @functools.lru_cache(maxsize=1)
 def mechanisms() -> dict:
     """Which OS mechanisms work here: ``{"rlimits", "namespaces", "no_network", "hide", "detail"}``.
 
     Probes by running ``jail probe`` under ``unshare``; takes a fraction of a second, once.
     """
-    found = {"rlimits": True, "namespaces": False, "no_network": False, "hide": False, "detail": ""}
+    found = {"rlimits": True, "namespaces": False, "no_network": False, "hide": False, "detail": "",
+             "pids_cgroup": PidsCgroup.root() is not None, "root": os.geteuid() == 0}
     if not shutil.which("unshare"):
         found["detail"] = "unshare (util-linux) not found"
         return found
@@ -392,9 +452,14 @@ class Sandbox:
             cmd = (UNSHARE if not self.limits.network else [a for a in UNSHARE if a != "--net"]) + cmd
 
         before = fingerprint(self.root)
+        # processes: RLIMIT_NPROC in the user namespace; as root it does not bind, so a pids cgroup
+        cgroup = PidsCgroup.create(self.limits.max_processes + 32) if os.geteuid() == 0 else None
+        if os.geteuid() == 0 and cgroup is None and not getattr(Sandbox, "_warned", False):
+            Sandbox._warned = True
+            warnings.warn("grading as root without a writable pids cgroup: a fork bomb is not contained")
         with open(work / "grader.log", "wb") as log:
             proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, preexec_fn=_new_session)
+                                    stdin=subprocess.DEVNULL, preexec_fn=functools.partial(_new_session, cgroup))
             try:
                 proc.wait(timeout=self.limits.notebook_timeout)
             except subprocess.TimeoutExpired:
@@ -402,6 +467,8 @@ class Sandbox:
                                        "one notebook); cells not graded by then score 0")
             finally:
                 _kill_sandbox(proc, marker)
+                if cgroup is not None:
+                    cgroup.remove()
         if fingerprint(self.root) != before:
             result.messages.append("WARNING: files of the course folder changed while this submission was graded")
 
@@ -477,9 +544,11 @@ class Sandbox:
                 nbformat.write(nb, path)
 
 
-def _new_session() -> None:
+def _new_session(cgroup: PidsCgroup | None = None) -> None:
     os.setsid()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if cgroup is not None:
+        cgroup.add(os.getpid())
 
 
 def _make_writable(path: Path) -> None:

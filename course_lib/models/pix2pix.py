@@ -633,3 +633,73 @@ def load_official_state_dict(model: nn.Module, state_dict_or_path) -> nn.Module:
     converted = {o: state[k].to(reference[o].dtype) for k, o in zip(expected, ours)}
     model.load_state_dict(converted)
     return model
+
+
+class PatchDiscriminator(nn.Sequential):
+    """A PatchGAN of any receptive field, from a list of ``(kernel, stride)`` convolutions.
+
+    The first convolution has no norm; the middle ones are followed by the norm and LeakyReLU(0.2)
+    and double the width up to ``8 * ndf``; the last maps to one channel of raw scores. Padding is 1
+    for 4 x 4 kernels (as in :class:`NLayerDiscriminator`) and ``(k - 1) // 2`` otherwise. Notebook 07
+    uses it to scale the paper's 1 / 16 / 70 / 286 family down to 32 x 32 images with the same
+    patch-to-image ratios (:func:`scaled_patchgan_family`).
+
+    Args:
+        in_channels: input channels (input + output for a conditional D).
+        convs: ``[(kernel, stride), ...]``, at least two.
+        ndf: filters of the first convolution.
+        norm: ``"batch"``, ``"instance"`` or ``"none"``.
+    """
+
+    def __init__(self, in_channels: int, convs, ndf: int = 64, norm: str = "batch"):
+        convs = [tuple(c) for c in convs]
+        if len(convs) < 2:
+            raise ValueError("a PatchDiscriminator needs at least two convolutions")
+        bias = _uses_bias(norm)
+        pad = [1 if k == 4 else (k - 1) // 2 for k, _ in convs]
+        layers = OrderedDict()
+        k, s = convs[0]
+        layers["conv0"] = nn.Sequential(nn.Conv2d(in_channels, ndf, k, s, pad[0]), nn.LeakyReLU(0.2, True))
+        width = ndf
+        for n, (k, s) in enumerate(convs[1:-1], start=1):
+            out = ndf * min(2 ** n, 8)
+            layers[f"conv{n}"] = nn.Sequential(nn.Conv2d(width, out, k, s, pad[n], bias=bias),
+                                               get_norm_layer(norm, out), nn.LeakyReLU(0.2, True))
+            width = out
+        k, s = convs[-1]
+        layers["head"] = nn.Conv2d(width, 1, k, s, pad[-1])
+        super().__init__(layers)
+        self.in_channels, self.ndf, self.norm, self.convs = in_channels, ndf, norm, convs
+
+
+SCALED_FAMILY_32 = {
+    "1x1 (PixelGAN)": [(1, 1), (1, 1), (1, 1)],
+    "2x2": [(2, 1), (1, 1), (1, 1)],
+    "10x10": [(4, 2), (4, 1), (1, 1)],
+    "34x34": [(4, 2), (4, 2), (4, 1), (4, 1)],
+}
+"""The PatchGAN family at 32 x 32: receptive fields 1, 2, 10 and 34 pixels, i.e. 1/32, 1/16, 0.31 and
+1.06 of the image side -- the paper's 16/256 = 1/16, 70/256 = 0.27 and 286/256 = 1.12 at 256 x 256
+(Isola et al. 2017, Sec. 4.4, Table 3), and one pixel for the PixelGAN. "34x34" is
+``NLayerDiscriminator(n_layers=2)``."""
+
+PAPER_FAMILY = {"1x1 (PixelGAN)": 0, "16x16": 1, "70x70": 3, "286x286": 5}
+"""The paper's family at 256 x 256: PixelGAN (0 here) and ``n_layers`` 1, 3, 5."""
+
+
+def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, norm: str = "batch") -> dict:
+    """The four discriminators of the PatchGAN size ablation, by name, initialised N(0, 0.02).
+
+    ``image_size=256``: the paper's exact four (PixelGAN, ``n_layers`` 1, 3, 5: 1, 16, 70, 286).
+    ``image_size=32``: :data:`SCALED_FAMILY_32`, the same patch-to-image ratios at 32 x 32.
+
+    Raises:
+        ValueError: for another size.
+    """
+    if image_size == 256:
+        return {name: define_D("pixel" if n == 0 else "n_layers", in_channels, ndf, n_layers=max(n, 1), norm=norm)
+                for name, n in PAPER_FAMILY.items()}
+    if image_size == 32:
+        return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm))
+                for name, convs in SCALED_FAMILY_32.items()}
+    raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and 32 x 32 (scaled), not {image_size}")

@@ -25,9 +25,10 @@ from torch import nn
 from ..checkpoints import WEIGHTS_DIR, save_weights, train_or_load
 from ..losses import reparameterize, vae_loss
 
-VAE_STEPS = 1500
+VAE_STEPS = {16: 1500, 2: 800}
+"""Training steps (batches of 64) of the stored VAEs, by latent size."""
 VAE_PATHS = {16: WEIGHTS_DIR / "vae_fashion_z16.pt", 2: WEIGHTS_DIR / "vae_fashion_z2.pt"}
-VAE_COMMANDS = {z: f"python -m course_lib.models.vae --z-dim {z} --steps {VAE_STEPS} --seed 0" for z in VAE_PATHS}
+VAE_COMMANDS = {z: f"python -m course_lib.models.vae --z-dim {z} --steps {VAE_STEPS[z]} --seed 0" for z in VAE_PATHS}
 
 
 class VAE(nn.Module):
@@ -90,7 +91,7 @@ class VAE(nn.Module):
         return self.decode_images(self.encode(x)[0])
 
 
-def train_vae(model: VAE, steps: int = VAE_STEPS, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
+def train_vae(model: VAE, steps: int = 1500, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
               device=None, progress: bool = True, limit: int | None = None) -> dict:
     """Train on the Fashion-MNIST training split (padded to 32 x 32) with Adam and :func:`vae_loss`.
 
@@ -140,7 +141,7 @@ def train_vae(model: VAE, steps: int = VAE_STEPS, batch_size: int = 64, lr: floa
 def load_vae(z_dim: int = 16, device=None, retrain: bool | None = None, progress: bool = True) -> VAE:
     """The course's VAE with a ``z_dim``-dimensional latent (16 or 2), in eval mode, on ``device``;
     metadata (losses, test ELBO terms, command) in ``model.meta``. Loads ``vae_fashion_z{z_dim}.pt``; with
-    ``retrain=True`` (or ``COURSE_RETRAIN=1``) trains from scratch (:data:`VAE_STEPS` steps) and overwrites it.
+    ``retrain=True`` (or ``COURSE_RETRAIN=1``) trains from scratch (``VAE_STEPS[z_dim]`` steps) and overwrites it.
 
     Raises:
         ValueError: for a ``z_dim`` without a stored file (train one with ``python -m course_lib.models.vae``).
@@ -148,7 +149,8 @@ def load_vae(z_dim: int = 16, device=None, retrain: bool | None = None, progress
     if z_dim not in VAE_PATHS:
         raise ValueError(f"no stored VAE with z_dim={z_dim}; stored: {sorted(VAE_PATHS)}")
     model = VAE(z_dim)
-    meta = train_or_load(model, VAE_PATHS[z_dim], lambda m: train_vae(m, progress=progress), VAE_COMMANDS[z_dim],
+    meta = train_or_load(model, VAE_PATHS[z_dim], lambda m: train_vae(m, steps=VAE_STEPS[z_dim], progress=progress),
+                         VAE_COMMANDS[z_dim],
                          retrain=retrain)
     model.meta = meta
     return model.to(device or "cpu").eval()
@@ -157,11 +159,12 @@ def load_vae(z_dim: int = 16, device=None, retrain: bool | None = None, progress
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Train the course's VAE on Fashion-MNIST and store its weights.")
     parser.add_argument("--z-dim", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=VAE_STEPS)
+    parser.add_argument("--steps", type=int, default=None, help="default: VAE_STEPS[z_dim]")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     model = VAE(args.z_dim)
+    args.steps = args.steps or VAE_STEPS.get(args.z_dim, 1500)
     meta = train_vae(model, steps=args.steps, seed=args.seed)
     command = f"python -m course_lib.models.vae --z-dim {args.z_dim} --steps {args.steps} --seed {args.seed}"
     out = args.out or str(WEIGHTS_DIR / f"vae_fashion_z{args.z_dim}.pt")
