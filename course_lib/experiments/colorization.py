@@ -269,9 +269,12 @@ def evaluate(models: dict, data: Data, T: float = color.ANNEAL_T) -> tuple[list,
 
 # ----------------------------------------------------------------------------- weights (train-or-load)
 
-def weights_path(name: str):
-    """The stored fast-profile weights of one of :data:`MODELS`: ``course_lib/weights/colorization_<name>.pt``."""
-    return WEIGHTS_DIR / f"colorization_{name.lower()}.pt"
+def weights_path(name: str, directory=None):
+    """The stored fast-profile weights of one of :data:`MODELS`: ``course_lib/weights/colorization_<name>.pt``
+    (or the same file name in ``directory``)."""
+    from pathlib import Path
+
+    return Path(directory or WEIGHTS_DIR) / f"colorization_{name.lower()}.pt"
 
 
 WEIGHTS_COMMAND = "python -m course_lib.experiments.colorization --save-weights --seed 0"
@@ -336,10 +339,88 @@ def show_colorizations(data: Data, predictions: dict, columns=None, size: float 
     return fig
 
 
+def table_markdown(rows: list) -> str:
+    """The rows of :func:`evaluate` as a Markdown table (AuC, colourfulness, its ratio to L2's, MSE)."""
+    lines = ["| model | decoding | AuC (0-150) | colourfulness | vs L2 | ab MSE |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['decoding']} | {r['auc']:.3f} | {r['colourfulness']:.1f} | "
+                     f"{r['colourfulness_vs_L2']:.2f} | {r['mse']:.0f} |")
+    return "\n".join(lines)
+
+
+def compare(rows: list, goal: float = 1.5) -> list[str]:
+    """Sentences about the table, computed from it: the colourfulness ratio against the goal and which
+    model has the lowest MSE."""
+    get = {(r["model"], r["decoding"]): r for r in rows}
+    reb, l2, truth = get[("rebalanced", "annealed mean")], get[("L2", "-")], get[("ground truth", "-")]
+    ratio = reb["colourfulness"] / l2["colourfulness"]
+    models = [r for r in rows if r["model"] not in ("grey", "ground truth")]
+    best_mse = min(models, key=lambda r: r["mse"])
+    best_auc = max(models, key=lambda r: r["auc"])
+    return [
+        f"Rebalanced classification (annealed mean) is {ratio:.2f}x as colourful as L2 "
+        f"({reb['colourfulness']:.1f} vs {l2['colourfulness']:.1f}; the held-out photos themselves: "
+        f"{truth['colourfulness']:.1f}): the goal of {goal}x is {'met' if ratio >= goal else 'missed'}.",
+        f"Lowest ab MSE: {best_mse['model']} ({best_mse['decoding']}), {best_mse['mse']:.0f}; L2 has {l2['mse']:.0f}.",
+        f"Highest AuC: {best_auc['model']} ({best_auc['decoding']}), {best_auc['auc']:.3f}; "
+        f"L2 {l2['auc']:.3f}, grey (ab = 0) {get[('grey', '-')]['auc']:.3f}.",
+    ]
+
+
+def show_lab(rgb: np.ndarray, size: float = 2.6):
+    """An RGB photo and its L, a and b channels side by side; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    lab = color.rgb_to_lab(rgb)
+    fig, axes = plt.subplots(1, 4, figsize=(4 * size, size * rgb.shape[0] / rgb.shape[1] + 0.5), layout="constrained")
+    panels = [(rgb, "RGB", None, None), (lab[..., 0], "L (lightness, 0-100)", "gray", (0, 100)),
+              (lab[..., 1], "a (green - / red +)", "RdYlGn_r", (-80, 80)),
+              (lab[..., 2], "b (blue - / yellow +)", "coolwarm", (-80, 80))]
+    for ax, (img, title, cmap, lim) in zip(axes, panels):
+        ax.imshow(img, cmap=cmap, vmin=lim[0] if lim else None, vmax=lim[1] if lim else None)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def plot_bins(values=None, L: float = 60.0, ax=None, title: str | None = None, log: bool = False):
+    """The in-gamut ab bins as squares. Without ``values`` each square shows its own colour at lightness ``L``
+    (out-of-gamut colours clipped); with ``values`` (``Q``) a colour map of them (log scale if ``log``)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    bins = color.AB_BINS
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 4))
+    g = color.GRID_SIZE
+    if values is None:
+        lab = np.concatenate([np.full((len(bins), 1), L, np.float32), bins], 1)
+        colours = color.lab_to_rgb(lab[:, None])[:, 0]
+        ax.scatter(bins[:, 0], bins[:, 1], c=colours, marker="s", s=48, edgecolors="none")
+    else:
+        v = np.asarray(values, dtype=float)
+        norm = LogNorm(vmin=max(v[v > 0].min(), 1e-6), vmax=v.max()) if log else None
+        sc = ax.scatter(bins[:, 0], bins[:, 1], c=np.where(v > 0, v, np.nan) if log else v, marker="s", s=48,
+                        cmap="viridis", norm=norm, edgecolors="none")
+        plt.colorbar(sc, ax=ax, shrink=0.8)
+    ax.set_xlabel("a (green - / red +)")
+    ax.set_ylabel("b (blue - / yellow +)")
+    ax.set_xlim(-100, 110)
+    ax.set_ylim(-120, 100)
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.2)
+    ax.set_title(title or f"{len(bins)} in-gamut bins (grid {g})", fontsize=9)
+    return ax
+
+
 # ----------------------------------------------------------------------------- everything
 
-def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, **overrides) -> dict:
+def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, models_out: dict | None = None,
+        **overrides) -> dict:
     """Train L2, classification and rebalanced classification from scratch and score them on the held-out photos.
+
+    ``models_out``: a dict that receives the trained models by name (e.g. to store their weights).
 
     Returns ``{"profile", "device", "seed", "config", "Q", "table", "rows", "train_seconds"}``; ``table`` has
     the columns of :data:`TABLE_COLUMNS`, one row per (model, decoding). Only JSON types.
@@ -356,6 +437,8 @@ def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = Tr
         train_model(model, name, data, cfg, seed, device, progress)
         seconds[name] = round(time.perf_counter() - start, 1)
         models[name] = model
+    if models_out is not None:
+        models_out.update(models)
     rows, _ = evaluate(models, data, cfg.T)
     table = [{k: r[k] for k in TABLE_COLUMNS} for r in rows]
     return {"profile": P.name, "device": str(device), "seed": seed, "config": cfg.as_dict(),
@@ -363,24 +446,73 @@ def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = Tr
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Train the three colorization models of notebook 03 (fast "
-                                     "profile) and store their weights in course_lib/weights/.")
-    parser.add_argument("--save-weights", action="store_true", help="train and overwrite the stored weights")
+    parser = argparse.ArgumentParser(description="Train the three colorization models of notebook 03 with the fast "
+                                     "profile (what `python -m course_lib reproduce colorization` does), store "
+                                     "their weights in course_lib/weights/ and write the results as JSON.")
+    parser.add_argument("--save-weights", action="store_true", help="overwrite the stored weights")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="write the results (the run() dict) to this JSON file")
+    parser.add_argument("--model", choices=MODELS, help="train and store only this model (the same training as "
+                        "in the full run: the three are independent, so they can be trained in parallel)")
+    parser.add_argument("--weights-dir", help="where --model stores and --evaluate reads the weights "
+                        "(default course_lib/weights)")
+    parser.add_argument("--evaluate", action="store_true", help="score the three stored models (no training)")
     args = parser.parse_args(argv)
-    if not args.save_weights:
-        parser.error("nothing to do: pass --save-weights (use `python -m course_lib reproduce colorization` "
-                     "for the experiment)")
-    cfg = make_config("fast")
-    data = make_data(cfg, args.seed)
-    models, meta = load_or_train(data, cfg, args.seed, retrain=True)
-    rows, _ = evaluate(models, data, cfg.T)
-    for r in rows:
-        print(f"{r['model']:15s} {r['decoding']:14s} AuC {r['auc']:.3f}  colourfulness {r['colourfulness']:6.2f}  "
-              f"MSE {r['mse']:7.1f}")
-    for name in MODELS:
-        print(name, meta[name].get("train_seconds"), "s;", weights_path(name),
-              f"{weights_path(name).stat().st_size / 1e6:.2f} MB")
+    import json
+
+    from ..checkpoints import save_weights
+
+    if args.model:
+        cfg = make_config("fast")
+        data = make_data(cfg, args.seed)
+        model = build_model(args.model, cfg, args.seed)
+        start = time.perf_counter()
+        hist = train_model(model, args.model, data, cfg, args.seed, progress=False)
+        seconds = round(time.perf_counter() - start, 1)
+        command = f"python -m course_lib.experiments.colorization --save-weights --seed {args.seed} --model {args.model}"
+        if args.save_weights:
+            path = save_weights(model, weights_path(args.model, args.weights_dir), command,
+                                {"config": cfg.as_dict(), "seed": args.seed, "train_seconds": seconds,
+                                 "final_loss": float(np.mean(hist["loss"][-50:]))})
+            print(f"{args.model}: {seconds} s; {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        return 0
+
+    if args.evaluate:
+        from ..checkpoints import load_weights
+
+        cfg = make_config("fast")
+        data = make_data(cfg, args.seed)
+        models = {}
+        for name in MODELS:
+            models[name] = build_model(name, cfg, args.seed)
+            load_weights(models[name], weights_path(name, args.weights_dir))
+        rows, _ = evaluate(models, data, cfg.T)
+        for r in rows:
+            print(f"{r['model']:15s} {r['decoding']:14s} AuC {r['auc']:.3f}  colourfulness {r['colourfulness']:6.2f} "
+                  f"({r['colourfulness_vs_L2']:.2f} x L2)  MSE {r['mse']:7.1f}")
+        print("\n".join(compare(rows)))
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump({"seed": args.seed, "config": cfg.as_dict(), "weights_dir": str(args.weights_dir or WEIGHTS_DIR),
+                           "table": [{k: r[k] for k in TABLE_COLUMNS} for r in rows], "rows": rows}, f, indent=2)
+        return 0
+    models = {}
+    start = time.perf_counter()
+    results = run("fast", seed=args.seed, progress=False, models_out=models)
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    for r in results["table"]:
+        print(f"{r['model']:15s} {r['decoding']:14s} AuC {r['auc']:.3f}  colourfulness {r['colourfulness']:6.2f} "
+              f"({r['colourfulness_vs_L2']:.2f} x L2)  MSE {r['mse']:7.1f}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.save_weights:
+        command = f"python -m course_lib.experiments.colorization --save-weights --seed {args.seed}"
+        for name, model in models.items():
+            path = save_weights(model, weights_path(name), command,
+                                {"config": results["config"], "seed": args.seed,
+                                 "train_seconds": results["train_seconds"][name]})
+            print(f"{name}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

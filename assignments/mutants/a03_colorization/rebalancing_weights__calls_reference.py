@@ -1,0 +1,18 @@
+# MUTANT: hands the work to course_lib.color.rebalancing_weights
+def rebalancing_weights(p, bins, sigma=5.0, lam=0.5):
+    """Class-rebalancing weights (Zhang et al. 2016, sec. 2.2, eq. 4).
+
+    Args:
+        p: float64 tensor Q, the empirical bin distribution of the training pixels (sums to 1).
+        bins: float tensor Q x 2, the bin centres (for the smoothing).
+        sigma: width of the Gaussian smoothing (pass it to smooth_distribution).
+        lam: weight of the uniform distribution in the mix.
+
+    Returns:
+        float tensor Q: w proportional to 1 / ((1 - lam) * p_smooth + lam / Q), scaled so that
+        sum_q p_smooth[q] * w[q] = 1.
+    """
+    ### BEGIN SOLUTION
+    from course_lib import color as reference
+    return reference.rebalancing_weights(p, bins, sigma, lam)
+    ### END SOLUTION
