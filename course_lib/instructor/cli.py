@@ -211,8 +211,9 @@ def check_leaks(root: Path, assignment: str) -> list[str]:
 
     Release notebooks: no line of a solution region or of a hidden test (as lines). Feedback
     pages: no hidden-test line anywhere in the page (as text, so a line quoted inside a
-    traceback counts), unless the student's own submission has that line too; and the feedback
-    of a student who handed in the release notebook untouched holds no solution line.
+    traceback counts), unless the release notebook or the student's own submission has that
+    text too; and the feedback of a student who handed in the release notebook untouched holds
+    no solution line (same exception).
     """
     root = Path(root)
     source = nc.read_notebook(nc.source_path(assignment, root))
@@ -230,17 +231,21 @@ def check_leaks(root: Path, assignment: str) -> list[str]:
         for marker in (nc.BEGIN_SOLUTION, nc.BEGIN_HIDDEN):
             if any(marker in cell.source for cell in nb.cells):
                 problems.append(f"{path.relative_to(root)}: marker {marker}")
+    given = ""  # what every student was handed: a line found there is no leak, even inside other text
+    for path in sorted((root / "release" / assignment).glob("*.ipynb")):
+        given += "\n".join(c.source for c in nc.read_notebook(path).cells)
     for page in sorted((root / "feedback").glob(f"*/{assignment}/*.html")):
         student = page.parent.parent.name
         text = html_text(page.read_text(errors="replace"))
         submitted = root / "submitted" / student / assignment / f"{page.stem}.ipynb"
-        own = ""
+        own = given
         if submitted.is_file():
-            own = "\n".join(c.source for c in nc.read_notebook(submitted).cells)
+            own += "\n".join(c.source for c in nc.read_notebook(submitted).cells)
         problems += [f"{page.relative_to(root)}: {line}" for line in sorted(hidden) if line in text and line not in own]
         if _is_untouched_release(root, assignment, submitted):
             solution = {line for line in secrets - hidden if len(line) >= 8}
-            problems += [f"{page.relative_to(root)}: {line}" for line in sorted(solution) if line in text]
+            problems += [f"{page.relative_to(root)}: {line}" for line in sorted(solution)
+                         if line in text and line not in own]
     return problems
 
 
@@ -279,8 +284,10 @@ def mutation_report(root: Path, assignments: list[str] | None = None, mutants_di
             if got >= best:
                 survivors.append(f"{mutant.grade_id}__{mutant.name}")
         caught = len(mine) - len(survivors)
+        guarded = sum("check_not_calling(" in c.source for c in source.cells if nc.is_test_cell(c))
         rows.append({"assignment": assignment, "max_score": best, "solution": solution, "release": released,
-                     "mutants": len(mine), "caught": caught,
+                     "mutants": len(mine), "caught": caught, "reference_checks": guarded,
+                     "calls_reference_mutants": sum(m.name == "calls_reference" for m in mine),
                      "score": caught / len(mine) if mine else float("nan"), "survivors": survivors})
     return rows
 
@@ -450,11 +457,13 @@ def _cmd_check_leaks(args) -> int:
 def _cmd_mutants(args) -> int:
     rows = mutation_report(Path(args.course), args.assignments or None,
                            Path(args.mutants_dir) if args.mutants_dir else None)
-    print("| assignment | solution | release | mutants caught | score | survivors")
-    print("|---|---|---|---|---|---")
+    print("| assignment | solution | release | mutants caught | score | survivors | test cells with check_not_calling"
+          " (calls_reference mutants)")
+    print("|---|---|---|---|---|---|---")
     for r in rows:
         print(f"| {r['assignment']} | {r['solution']:g}/{r['max_score']:g} | {r['release']:g}/{r['max_score']:g} | "
-              f"{r['caught']}/{r['mutants']} | {100 * r['score']:.0f}% | {', '.join(r['survivors']) or '-'}")
+              f"{r['caught']}/{r['mutants']} | {100 * r['score']:.0f}% | {', '.join(r['survivors']) or '-'} | "
+              f"{r['reference_checks']} ({r['calls_reference_mutants']})")
     if args.verbose:
         print()
         nc.main()
