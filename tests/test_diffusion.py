@@ -184,3 +184,16 @@ def test_sr_degradation_and_metrics():
     assert up.shape == x.shape and up.min() >= -1 and up.max() <= 1
     assert D.sharpness(up) < D.sharpness(x)
     assert D.psnr(x, x) > 90 and D.psnr(-x, x) < D.psnr(up, x)
+
+
+def test_ddpm_row_of_the_generative_score_table_samples_images():
+    from course_lib.experiments import diffusion as D
+    from course_lib.experiments import generative_scores as gs
+
+    name = "DDPM (DDIM 50 steps)"
+    assert name in gs.SAMPLERS
+    if not gs.SAMPLERS[name].available():
+        pytest.skip("diffusion_ddpm.pt not trained yet")
+    x = gs.SAMPLERS[name].sample(4, 0, torch.device("cpu"))
+    assert x.shape == (4, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    assert torch.equal(x, D.sample_ddpm(D.load_model("ddpm"), 4, seed=0))  # same seed, same images

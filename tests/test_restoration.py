@@ -169,6 +169,80 @@ def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
     assert torch.allclose(again(x), model(x), atol=1e-2)  # fp16 storage
 
 
+def test_stored_srcnn_weights_beat_bicubic():
+    """The committed weights (course_lib/weights/srcnn_x*.pt) load and beat bicubic on a held-out crop."""
+    from course_lib.experiments import super_resolution as sr
+
+    cfg = sr.make_config("fast")
+    for scale in (2, 4):
+        model, meta = sr.get_srcnn(scale, cfg, "fast", retrain=False, progress=False)
+        assert not meta["trained"]
+        row = sr.summary_row(scale, sr.evaluate(model, scale, crop=96))
+        assert row["gain_db"] > 0, row
+
+
+def test_stored_restoration_weights_load():
+    """Every committed restoration weight file fits its model and names the command that made it."""
+    from course_lib.experiments import denoising as dn
+    from course_lib.experiments import inpainting as ip
+
+    _, meta = dn.get_dncnn(dn.make_config("fast"), "fast", retrain=False, progress=False)
+    assert not meta["trained"] and meta["command"].startswith("python -m course_lib.experiments.denoising")
+    for adversarial in (False, True):
+        _, meta = ip.get_context_encoder(adversarial, ip.make_config("fast"), "fast", retrain=False, progress=False)
+        assert not meta["trained"] and meta["command"].startswith("python -m course_lib.experiments.inpainting")
+
+
+# ----------------------------------------------------------------------------- DnCNN, Context Encoder
+
+def test_dncnn_is_residual():
+    from course_lib.models.dncnn import DnCNN
+
+    net = DnCNN(depth=4, features=8).eval()
+    x = torch.rand(2, 1, 12, 12)
+    with torch.no_grad():
+        assert torch.allclose(net(x), x - net.noise(x))
+    assert net.receptive_field == 9
+    with pytest.raises(ValueError):
+        DnCNN(depth=1)
+
+
+def test_context_encoder_shapes_and_completion():
+    from course_lib.models.context_encoder import ChannelWiseFC, ContextEncoder, HoleDiscriminator
+
+    torch.manual_seed(0)
+    G, D = ContextEncoder(32, 3, base=4).eval(), HoleDiscriminator(16, 3, base=4)
+    x = torch.rand(2, 3, 32, 32)
+    mask = center_mask(32, 16, 2)
+    masked = apply_mask(x, mask)
+    with torch.no_grad():
+        painted = G(masked)
+        done = G.complete(masked, mask)
+    assert painted.shape == x.shape and 0 < float(painted.min()) and float(painted.max()) < 1
+    assert torch.equal(done[mask.expand_as(x) == 0], x[mask.expand_as(x) == 0])
+    assert D(x[..., 8:24, 8:24]).shape == (2, 1)
+    with pytest.raises(ValueError):
+        ChannelWiseFC(4, 2)(torch.zeros(1, 4, 3, 3))
+
+
+def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypatch):
+    from course_lib.experiments import denoising as dn
+    from course_lib.experiments import inpainting as ip
+
+    torch.set_num_threads(1)
+    for mod in (dn, ip):
+        monkeypatch.setattr(mod, "weight_path", lambda stem, profile: tmp_path / f"{stem}.pt")
+    grey, colour = dn.grey_patches, ip.colour_patches
+    monkeypatch.setattr(dn, "grey_patches", lambda *a, **k: grey(*a, **k, photos=("camera", "astronaut")))
+    monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
+    cfg = dn.make_config("fast", steps=40, n_patches=128, patch_size=24, batch_size=8, depth=4, features=16)
+    _, meta = dn.get_dncnn(cfg, "fast", retrain=True, progress=False)
+    assert meta["trained"] and meta["loss"][-1] < 0.5 * meta["loss"][0], meta["loss"]
+    cfg = ip.make_config("fast", steps=30, n_patches=64, image_size=32, hole=16, base=8, batch_size=8, lr=2e-3)
+    _, meta = ip.get_context_encoder(True, cfg, "fast", retrain=True, progress=False)
+    assert meta["trained"] and np.mean(meta["rec"][-2:]) < 0.5 * meta["rec"][0], meta["rec"]
+
+
 def test_paper_numbers_are_the_tpami_table():
     from course_lib.experiments.super_resolution import PAPER_SET5
 

@@ -91,7 +91,17 @@ register_sampler("DCGAN", _dcgan_sample, _weights("dcgan_fashion.pt"),
 register_sampler("VAE (z = 16)", _vae_sample, _weights("vae_fashion_z16.pt"),
                  note="vae_fashion_z16.pt: 1,500 steps of 64; decoder mean",
                  missing="weights missing: python -m course_lib.models.vae --z-dim 16")
-# The diffusion notebook (09) adds its row here with register_sampler("DDPM", ...).
+
+
+def _ddpm_sample(n: int, seed: int, device) -> torch.Tensor:
+    from .diffusion import load_model, sample_ddpm
+
+    return sample_ddpm(load_model("ddpm", retrain=False, device=device), n, steps=50, seed=seed)
+
+
+register_sampler("DDPM (DDIM 50 steps)", _ddpm_sample, _weights("diffusion_ddpm.pt"),
+                 note="diffusion_ddpm.pt: 1,200 steps of 32; sampled with DDIM, 50 steps, eta 0",
+                 missing="weights missing: python -m course_lib.experiments.diffusion train ddpm")
 
 
 # --- the experiment ------------------------------------------------------------------------------------
