@@ -342,6 +342,7 @@ def train_or_load_pix2pix(cfg: TranslationConfig, variant: str, name: str, comma
                           data=None) -> tuple[nn.Module, dict]:
     """Load generator weights ``course_lib/weights/<name>.pt`` or train them (:func:`train_pix2pix`) and
     save them with ``command``; returns ``(G in eval mode, meta)``."""
+    seed_everything(seed)  # the initial weights depend on the seed only
     G = build_generator(cfg)
     holder = {}
 

@@ -212,3 +212,13 @@ def test_evaluate_table(small_data):
     assert truth["auc"] == pytest.approx(1.0, abs=0.004) and truth["mse"] == 0.0
     assert grey["colourfulness"] == pytest.approx(0.0, abs=1.0)   # lab2rgb rounding leaves a trace
     assert all(set(ce.TABLE_COLUMNS) <= set(r) for r in rows)
+
+
+@pytest.mark.parametrize("name", ce.MODELS)
+def test_stored_weights_load_and_name_their_command(name):
+    path = ce.weights_path(name)
+    assert path.is_file(), f"{path} is missing: run `{ce.WEIGHTS_COMMAND}`"
+    assert path.stat().st_size < 3e6
+    meta = load_weights(ce.build_model(name, ce.make_config("fast")), path)
+    assert meta["command"].startswith(ce.WEIGHTS_COMMAND)
+    assert meta["config"] == ce.make_config("fast").as_dict() and meta["seed"] == 0

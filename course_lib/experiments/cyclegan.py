@@ -24,6 +24,9 @@ COMMAND = "COURSE_RETRAIN=1 python -m course_lib reproduce cyclegan --profile fa
 def train_or_load_cyclegan(cfg, data, seed: int = 0, retrain: bool | None = None, progress: bool = True):
     """``(CycleGAN in eval mode, meta)``: the two generators loaded from the weight files or trained
     (:func:`course_lib.translation.train_cyclegan`) and saved; the discriminators are not stored."""
+    from ..device import seed_everything
+
+    seed_everything(seed)  # the initial weights depend on the seed only
     model = CycleGAN(cfg)
     paths = {k: weights_path(f"cyclegan_shoes_{k}") for k in ("G_AB", "G_BA")}
     retrain = retrain_requested() if retrain is None else retrain
