@@ -82,25 +82,42 @@ def _run_notebooks(args) -> int:
     return 0 if all(r[2] == "ok" for r in rows) else 1
 
 
+def _print_table(table: list[dict]) -> None:
+    cols = list(table[0])
+    print(" | ".join(cols))
+    for row in table:
+        print(" | ".join(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row.get(c, "")) for c in cols))
+
+
 def _reproduce(args) -> int:
+    from .experiments import summarize_seeds
     from .profile import get_profile
 
     run = importlib.import_module(f"course_lib.experiments.{args.name}").run
     profile = get_profile(args.profile)
-    start = time.perf_counter()
-    results = run(profile=profile, seed=args.seed, progress=not args.quiet)
-    results = {"experiment": args.name, "profile": profile.name, "seed": args.seed,
-               "seconds": round(time.perf_counter() - start, 1), **results}
-    table = results.get("table")
-    if isinstance(table, list) and table and isinstance(table[0], dict):
-        cols = list(table[0])
-        print(" | ".join(cols))
-        for row in table:
-            print(" | ".join(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in cols))
-    else:
-        print(json.dumps(results, indent=2, default=str))
+    runs = []
+    for seed in args.seed:
+        start = time.perf_counter()
+        results = run(profile=profile, seed=seed, progress=not args.quiet)
+        results = {"experiment": args.name, "profile": profile.name, "seed": seed,
+                   "seconds": round(time.perf_counter() - start, 1), **results}
+        table = results.get("table")
+        if isinstance(table, list) and table and isinstance(table[0], dict):
+            print(f"# {args.name}, profile {profile.name}, seed {seed} ({results['seconds']} s)")
+            _print_table(table)
+        else:
+            print(json.dumps(results, indent=2, default=str))
+        runs.append(results)
+    out = runs[0]
+    if len(runs) > 1:
+        tables = [r.get("table") for r in runs]
+        out = {"experiment": args.name, "profile": profile.name, "seeds": args.seed, "runs": runs}
+        if all(isinstance(t, list) and t and isinstance(t[0], dict) for t in tables):
+            out["summary"] = summarize_seeds(tables)
+            print(f"# {args.name}: mean and sample sd over seeds {args.seed}")
+            _print_table(out["summary"])
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=2, default=str))
+        Path(args.out).write_text(json.dumps(out, indent=2, default=str))
         print(f"metrics written to {args.out}")
     return 0
 
@@ -134,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name", choices=experiment_names())
     p.add_argument("--profile", choices=("fast", "full"), default=None,
                    help="default: COURSE_PROFILE, else full with a GPU and fast without")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, nargs="+", default=[0],
+                   help="one or more seeds (e.g. --seed 0 1 2); with several, a table of means and sd is printed")
     p.add_argument("--out", help="write the metrics to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_reproduce)

@@ -114,3 +114,44 @@ def test_train_loop_rejects_bad_arguments():
         train_loop(lambda b: 1.0, [1], steps=1, progress=False)
     with pytest.raises(ValueError, match="no batch"):
         train_loop(lambda b: {}, [], steps=1, progress=False)
+
+
+def test_summarize_seeds_means_and_sds():
+    import math
+
+    from course_lib.experiments import summarize_seeds
+
+    tables = [[{"objective": "L1", "acc": 0.5, "frd": 10.0, "note": "x", "ok": True},
+               {"objective": "cGAN", "acc": 0.2, "frd": float("nan"), "note": "y", "ok": False}],
+              [{"objective": "L1", "acc": 0.7, "frd": 14.0, "note": "x", "ok": True},
+               {"objective": "cGAN", "acc": 0.4, "frd": 3.0, "note": "y", "ok": False}]]
+    rows = summarize_seeds(tables)
+    assert [r["objective"] for r in rows] == ["L1", "cGAN"]
+    assert math.isclose(rows[0]["acc"], 0.6) and math.isclose(rows[0]["acc_sd"], 0.02 ** 0.5)
+    assert math.isclose(rows[0]["frd"], 12.0) and math.isclose(rows[0]["frd_sd"], 8 ** 0.5)
+    assert rows[1]["frd"] == 3.0 and math.isnan(rows[1]["frd_sd"])  # nan left out: one value, no sd
+    assert "note" not in rows[0] and "ok" not in rows[0] and rows[0]["n_seeds"] == 2
+    with pytest.raises(ValueError, match="different rows"):
+        summarize_seeds([tables[0], tables[1][::-1]])
+    with pytest.raises(ValueError, match="at least one"):
+        summarize_seeds([])
+
+
+def test_reproduce_with_several_seeds_prints_and_writes_a_summary(monkeypatch, tmp_path, capsys):
+    import argparse
+    import json
+    import sys
+    import types
+
+    from course_lib.__main__ import _reproduce
+
+    fake = types.ModuleType("course_lib.experiments._fake")
+    fake.run = lambda profile=None, seed=0, progress=True: {"table": [{"row": "a", "score": float(seed)}]}
+    monkeypatch.setitem(sys.modules, "course_lib.experiments._fake", fake)
+    out = tmp_path / "m.json"
+    args = argparse.Namespace(name="_fake", profile="fast", seed=[1, 3], quiet=True, out=str(out))
+    assert _reproduce(args) == 0
+    data = json.loads(out.read_text())
+    assert data["seeds"] == [1, 3] and [r["seed"] for r in data["runs"]] == [1, 3]
+    assert data["summary"] == [{"row": "a", "n_seeds": 2, "score": 2.0, "score_sd": 2 ** 0.5}]
+    assert "mean and sample sd over seeds [1, 3]" in capsys.readouterr().out

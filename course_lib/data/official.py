@@ -18,9 +18,24 @@ Formats: the pix2pix sets are *aligned*: each file holds the pair side by side, 
 CycleGAN sets are *unaligned*: folders ``trainA``, ``trainB``, ``testA``, ``testB``
 (:class:`UnalignedDataset`).
 
-The expected counts and sizes are those the datasets are published with (pix2pix paper, appendix 6.2;
-the CycleGAN paper's datasets); they could not be re-checked from this offline build, so a mismatch
-error says what was found and how to skip the check (``verify=False``) if the host's files changed.
+Where the expected counts come from (this build has no internet, so none was counted from the archives
+themselves; checked against public listings on 2026-12-02):
+
+* CycleGAN sets: the TensorFlow Datasets catalog page ``cycle_gan`` (split sizes of trainA / trainB /
+  testA / testB for horse2zebra, apple2orange, summer2winter_yosemite, monet2photo) agrees with every
+  number below. The CycleGAN repository's ``docs/datasets.md`` quotes *other*, older counts (e.g. 939
+  horses); we follow the archives as TFDS lists them.
+* pix2pix sets: facades 400 / 100 / 106 (file names 1..N per split in a public listing of the archive;
+  Hugging Face ``huggan/facades`` 606 in all), cityscapes 2,975 / 500 and maps 1,096 / 1,098 (TFDS
+  ``cycle_gan/cityscapes`` and ``cycle_gan/maps`` use the same images), night2day 17,823 / 10 / 2,287
+  (a public listing; ``huggan/night2day`` 20,120 in all), edges2shoes 49,825 training images (its total of
+  50,025 on Hugging Face leaves 200 for val), edges2handbags 138,567 training images. **edges2handbags'
+  val count (200) is not confirmed by any source we found**; image sizes are confirmed for facades
+  (512 x 256) and maps (1200 x 600) only.
+
+cityscapes and maps have no test split: their ``val`` is the test set (as in the pix2pix paper);
+night2day's ``val`` holds only 10 images, its ``test`` split is the evaluation set. A mismatch error says
+what was found and how to skip the check (``verify=False``) if the host's files changed.
 """
 from __future__ import annotations
 

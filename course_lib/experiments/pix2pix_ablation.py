@@ -29,14 +29,22 @@ def weight_name(variant: str) -> str:
 
 
 def generators(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, retrain: bool | None = None,
-               data=None) -> dict:
-    """``{variant: (G, meta)}`` for the three objectives: loaded (fast profile, seed 0) or trained."""
+               data=None, variants=tuple(VARIANTS)) -> dict:
+    """``{variant: (G, meta)}`` for the objectives ``variants`` (default all three of :data:`VARIANTS`):
+    loaded (fast profile, seed 0) or trained.
+
+    Raises:
+        ValueError: an unknown variant.
+    """
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown pix2pix objective(s) {unknown}; known: {list(VARIANTS)}")
     P = profile if isinstance(profile, Profile) else get_profile(profile)
     cfg = make_config(P)
     if data is None:
         data = load_pairs(cfg)[:2]
     out = {}
-    for variant in VARIANTS:
+    for variant in variants:
         if P.is_fast and seed == 0:
             out[variant] = train_or_load_pix2pix(cfg, variant, weight_name(variant), COMMAND, seed, retrain=retrain,
                                                  progress=progress, data=data)
