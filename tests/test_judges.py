@@ -117,6 +117,17 @@ def test_shipped_recognizer_weights_recognize_held_out_images():
     assert rec.accuracy(model, x, y) > 0.88  # the stored file reports its accuracy on all 10,000
 
 
+def test_course_retrain_does_not_retrain_the_judge(monkeypatch):
+    """COURSE_RETRAIN=1 retrains generators; the recognizer that scores them must stay the stored one."""
+    def no_training(*args, **kwargs):
+        raise AssertionError("load_recognizer trained the recognizer under COURSE_RETRAIN=1")
+
+    monkeypatch.setenv("COURSE_RETRAIN", "1")
+    monkeypatch.setattr(rec, "train_recognizer", no_training)
+    model = rec.load_recognizer()
+    assert model.meta["trained"] is False
+
+
 def test_recognizer_training_reduces_the_loss():
     """The train-or-load rule: retraining from scratch works (a few steps, loss falls)."""
     from course_lib.data.fashion_mnist import fashion_mnist_tensors

@@ -128,3 +128,20 @@ def test_stored_cyclegan_generators_load():
         meta = load_weights(getattr(m, name), T.weights_path(f"cyclegan_shoes_{name}"))
         assert "reproduce cyclegan" in meta["command"]
     assert T.translate(m.G_AB, torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+
+
+def test_training_repeats_exactly_with_the_same_seed(small):
+    """The stored generators are reproducible only if a seed fixes everything (weights, batches, dropout)."""
+    cfg, x, y, _ = small
+
+    def weights(seed):
+        G, _ = T.train_pix2pix(cfg, "L1+cGAN", seed=seed, data=(x[:64], y[:64]), steps=3, progress=False)
+        return torch.cat([p.detach().flatten() for p in G.state_dict().values() if p.is_floating_point()])
+
+    first, again, other = weights(7), weights(7), weights(8)
+    assert torch.equal(first, again)
+    assert not torch.allclose(first, other)
+    m1, _ = T.train_cyclegan(cfg, x[:64], y[64:128], seed=7, steps=2, progress=False)
+    m2, _ = T.train_cyclegan(cfg, x[:64], y[64:128], seed=7, steps=2, progress=False)
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)

@@ -145,12 +145,15 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(1, len(x))
 
 
-def load_recognizer(device=None, retrain: bool | None = None, progress: bool = True) -> FashionRecognizer:
+def load_recognizer(device=None, retrain: bool = False, progress: bool = True) -> FashionRecognizer:
     """The course's Fashion-MNIST recognizer, in eval mode with gradients off, on ``device``.
 
-    Loads ``course_lib/weights/fashion_recognizer.pt``; with ``retrain=True`` (or ``COURSE_RETRAIN=1``)
-    trains it from scratch instead (about 4.5 minutes on one CPU thread; test accuracy 0.905) and overwrites the file.
-    The stored metadata (test accuracy, command) is in ``model.meta``.
+    Loads ``course_lib/weights/fashion_recognizer.pt``; only an explicit ``retrain=True`` (or its own
+    command, ``python -m course_lib.models.recognizer``) trains it from scratch (about 4.5 minutes on one CPU
+    thread; test accuracy 0.905) and overwrites the file. Unlike the generators' weights it does **not**
+    follow ``COURSE_RETRAIN=1``: it is the judge of every generator score in notebooks 04-09, so retraining a
+    generator must not silently change the scale its scores are read on (a retrained recognizer differs in
+    its weights and shifts every FRD). The stored metadata (test accuracy, command) is in ``model.meta``.
     """
     model = FashionRecognizer()
     meta = train_or_load(model, RECOGNIZER_PATH, lambda m: train_recognizer(m, progress=progress),
