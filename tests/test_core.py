@@ -131,6 +131,10 @@ def test_summarize_seeds_means_and_sds():
     assert math.isclose(rows[0]["frd"], 12.0) and math.isclose(rows[0]["frd_sd"], 8 ** 0.5)
     assert rows[1]["frd"] == 3.0 and math.isnan(rows[1]["frd_sd"])  # nan left out: one value, no sd
     assert "note" not in rows[0] and "ok" not in rows[0] and rows[0]["n_seeds"] == 2
+    inf = float("inf")
+    rows = summarize_seeds([[{"r": "real", "psnr": inf, "x": inf}], [{"r": "real", "psnr": inf, "x": 1.0}]])
+    assert rows[0]["psnr"] == inf and rows[0]["psnr_sd"] == 0.0
+    assert math.isnan(rows[0]["x"]) and math.isnan(rows[0]["x_sd"])
     with pytest.raises(ValueError, match="different rows"):
         summarize_seeds([tables[0], tables[1][::-1]])
     with pytest.raises(ValueError, match="at least one"):

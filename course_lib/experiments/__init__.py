@@ -9,6 +9,14 @@ import math
 import statistics
 
 
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    if not all(math.isfinite(v) for v in values):  # e.g. the PSNR of real images, inf at every seed
+        return (values[0], 0.0 if len(values) > 1 else float("nan")) if len(set(values)) == 1 else (float("nan"),) * 2
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
 def summarize_seeds(tables: list[list[dict]]) -> list[dict]:
     """Mean and sample standard deviation over seeds of every numeric column, row by row.
 
@@ -21,7 +29,8 @@ def summarize_seeds(tables: list[list[dict]]) -> list[dict]:
         One dict per row: the first column's value, ``"n_seeds"``, and for every numeric column ``c``
         (int or float, not bool) ``c`` = the mean and ``c_sd`` = the sample standard deviation (``nan``
         with one seed; ``nan`` values are left out of both, and a column that is ``nan`` for every seed
-        stays ``nan``).
+        stays ``nan``; a column that is the same infinity at every seed, such as the PSNR of real images,
+        keeps it with sd 0, and mixed infinite values give ``nan``).
 
     Raises:
         ValueError: no tables, or tables whose rows differ (names or order).
@@ -41,7 +50,6 @@ def summarize_seeds(tables: list[list[dict]]) -> list[dict]:
             if col == key or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             values = [float(t[i][col]) for t in tables if not math.isnan(float(t[i][col]))]
-            row[col] = statistics.fmean(values) if values else float("nan")
-            row[col + "_sd"] = statistics.stdev(values) if len(values) > 1 else float("nan")
+            row[col], row[col + "_sd"] = _mean_sd(values)
         out.append(row)
     return out
