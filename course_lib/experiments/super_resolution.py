@@ -63,7 +63,7 @@ class Config:
     residual: bool = True
     n_patches: int = 8000
     patch_size: int = 36
-    steps: tuple[int, ...] = (800, 300, 600)
+    steps: tuple[int, ...] = (6000, 300, 600)
     batch_size: int = 16
     lr: float = 1e-3
     eval_crop: int | None = None
@@ -85,7 +85,7 @@ def make_config(profile: Profile | str | None = None, **overrides) -> Config:
     P = profile if isinstance(profile, Profile) else get_profile(profile)
     cfg = dict(scales=SCALES, f2=5, residual=True,
                n_patches=P.pick(fast=8000, full=100000), patch_size=P.pick(fast=36, full=48),
-               steps=P.pick(fast=(800, 300, 600), full=(100000, 100000, 100000)), batch_size=P.pick(fast=16, full=64),
+               steps=P.pick(fast=(6000, 300, 600), full=(100000, 100000, 100000)), batch_size=P.pick(fast=16, full=64),
                lr=P.pick(fast=1e-3, full=1e-3), eval_crop=None)
     unknown = set(overrides) - set(cfg)
     if unknown:
