@@ -145,3 +145,13 @@ def test_training_repeats_exactly_with_the_same_seed(small):
     m2, _ = T.train_cyclegan(cfg, x[:64], y[64:128], seed=7, steps=2, progress=False)
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_translation_experiments_are_discovered_and_refuse_the_full_profile_where_unscored():
+    from course_lib.__main__ import experiment_names
+    from course_lib.experiments import cyclegan, cyclegan_identity
+
+    assert {"pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity"} <= set(experiment_names())
+    for module in (cyclegan, cyclegan_identity):
+        with pytest.raises(NotImplementedError, match="paired"):
+            module.run("full", seed=1, progress=False)
