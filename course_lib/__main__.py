@@ -4,7 +4,6 @@ Commands:
     run         execute the notebooks headless and write executed copies (.ipynb and .html)
     reproduce   run one experiment, print its table and write its metrics as JSON
     info        show the profile, device and package versions
-    instructor  release, collect, autograde (sandboxed), feedback, export, mutants (docs/instructors.md)
 """
 from __future__ import annotations
 
@@ -159,10 +158,6 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("info", help="show profile, device and versions")
     p.set_defaults(func=_info)
-
-    from .instructor.cli import add_parser as add_instructor_parser
-
-    add_instructor_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)
