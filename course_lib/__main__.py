@@ -2,7 +2,8 @@
 
 Commands:
     run         execute the notebooks headless and write executed copies (.ipynb and .html)
-    reproduce   run one experiment, print its table and write its metrics as JSON
+    train       train an experiment from scratch and store its weights (with the command that made them)
+    reproduce   score an experiment's stored weights (train-or-load; --retrain trains first), print its table
     info        show the profile, device and package versions
 """
 from __future__ import annotations
@@ -17,19 +18,6 @@ from pathlib import Path
 
 from .data.paths import repo_root
 
-
-
-def experiment_names() -> list[str]:
-    """Names accepted by ``reproduce``: one per module ``course_lib/experiments/NAME.py``.
-
-    Each such module defines ``run(profile=None, seed=0, progress=True) -> dict``; modules whose
-    name starts with an underscore are shared helpers, not experiments.
-    """
-    import pkgutil
-
-    from . import experiments
-
-    return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.name.startswith("_"))
 
 
 def _run_notebooks(args) -> int:
@@ -82,43 +70,54 @@ def _run_notebooks(args) -> int:
 
 
 def _print_table(table: list[dict]) -> None:
+    from .experiments.common import format_value
+
     cols = list(table[0])
     print(" | ".join(cols))
     for row in table:
-        print(" | ".join(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row.get(c, "")) for c in cols))
+        print(" | ".join(format_value(row.get(c), 4) for c in cols))
+
+
+def _train(args) -> int:
+    from .experiments import common
+
+    module = common.experiment(args.name)
+    cfg = module.Config.make(args.profile)
+    for seed in args.seed:
+        runs = common.train(module, cfg, seed, members=args.member or None, progress=not args.quiet)
+        for member, run in runs.items():
+            files = ", ".join(str(common.weights_path(stem, cfg.profile, seed)) for stem in run.stored.values())
+            print(f"{args.name} {member}, seed {seed}: {run.meta['steps']} steps in {run.meta['train_seconds']} s"
+                  + (f" -> {files}" if files else ""))
+    return 0
 
 
 def _reproduce(args) -> int:
-    from .experiments import summarize_seeds
-    from .profile import get_profile
+    from .experiments import common
 
-    run = importlib.import_module(f"course_lib.experiments.{args.name}").run
-    profile = get_profile(args.profile)
     runs = []
     for seed in args.seed:
-        start = time.perf_counter()
-        results = run(profile=profile, seed=seed, progress=not args.quiet)
-        results = {"experiment": args.name, "profile": profile.name, "seed": seed,
-                   "seconds": round(time.perf_counter() - start, 1), **results}
-        table = results.get("table")
-        if isinstance(table, list) and table and isinstance(table[0], dict):
-            print(f"# {args.name}, profile {profile.name}, seed {seed} ({results['seconds']} s)")
-            _print_table(table)
-        else:
-            print(json.dumps(results, indent=2, default=str))
+        results = common.reproduce(args.name, args.profile, seed, retrain=args.retrain, progress=not args.quiet)
+        print(f"# {args.name}, profile {results['profile']}, seed {seed} ({results['seconds']} s)")
+        _print_table(results["table"])
         runs.append(results)
-    out = runs[0]
+    out = {k: v for k, v in runs[0].items() if isinstance(v, (str, int, float, list, dict))}
     if len(runs) > 1:
-        tables = [r.get("table") for r in runs]
-        out = {"experiment": args.name, "profile": profile.name, "seeds": args.seed, "runs": runs}
-        if all(isinstance(t, list) and t and isinstance(t[0], dict) for t in tables):
-            out["summary"] = summarize_seeds(tables)
-            print(f"# {args.name}: mean and sample sd over seeds {args.seed}")
-            _print_table(out["summary"])
+        out = {"experiment": args.name, "profile": runs[0]["profile"], "seeds": args.seed,
+               "runs": [{k: v for k, v in r.items() if k in ("seed", "seconds", "config", "table")} for r in runs],
+               "summary": common.summarize_seeds([r["table"] for r in runs])}
+        print(f"# {args.name}: mean and sample sd over seeds {args.seed}")
+        _print_table(out["summary"])
     if args.out:
-        Path(args.out).write_text(json.dumps(out, indent=2, default=str))
+        Path(args.out).write_text(json.dumps(out, indent=2, default=_json_default))
         print(f"metrics written to {args.out}")
     return 0
+
+
+def _json_default(value):
+    """Tensors and arrays are left out of the JSON (a shape note instead); other objects as text."""
+    shape = getattr(value, "shape", None)
+    return f"<{type(value).__name__} of shape {tuple(shape)}>" if shape is not None else str(value)
 
 
 def _info(args) -> int:
@@ -146,13 +145,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
     p.set_defaults(func=_run_notebooks)
 
-    p = sub.add_parser("reproduce", help="run one experiment and write its metrics as JSON")
-    p.add_argument("name", choices=experiment_names())
-    p.add_argument("--profile", choices=("fast", "full"), default=None,
+    from .experiments.common import experiment_names
+
+    names = experiment_names()
+    seeds = dict(type=int, nargs="+", default=[0],
+                 help="one or more seeds (e.g. --seed 0 1 2); the committed weights are the fast profile's seed 0")
+    profile = dict(choices=("fast", "full"), default=None,
                    help="default: COURSE_PROFILE, else full with a GPU and fast without")
-    p.add_argument("--seed", type=int, nargs="+", default=[0],
-                   help="one or more seeds (e.g. --seed 0 1 2); with several, a table of means and sd is printed")
-    p.add_argument("--out", help="write the metrics to this JSON file")
+
+    p = sub.add_parser("train", help="train an experiment from scratch and store its weights")
+    p.add_argument("name", choices=names)
+    p.add_argument("--profile", **profile)
+    p.add_argument("--seed", **seeds)
+    p.add_argument("--member", nargs="+", help="train only these members (e.g. --member L1 cGAN)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("reproduce", help="score an experiment's stored weights (or retrain first); print its table")
+    p.add_argument("name", choices=names)
+    p.add_argument("--profile", **profile)
+    p.add_argument("--seed", **seeds)
+    p.add_argument("--retrain", action="store_true", help="train from scratch first (and store the weights)")
+    p.add_argument("--out", help="write the table(s) and config to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_reproduce)
 

@@ -1,0 +1,431 @@
+"""What every experiment shares: one shape, one training driver, one results table.
+
+Every experiment of the course (one module per notebook topic in ``course_lib/experiments/``) has the
+same four parts, and nothing else; its figures live in a sibling module of ``course_lib/experiments/plots/``:
+
+``Config``
+    A frozen dataclass derived from :class:`ExperimentConfig`. Values that differ between the profiles
+    are written side by side with :func:`fast_full`, e.g. ``steps: int = fast_full(3000, 80_000)``;
+    ``Config.make(profile, **overrides)`` picks them.
+``MEMBERS``
+    The names of the separately trained runs of the experiment (pix2pix: one per objective;
+    super-resolution: one per scale), or a function ``members(cfg) -> list[str]``. Empty when the
+    experiment trains nothing (it only scores other experiments' weights).
+``build(cfg, member, seed=0) -> Run``
+    Fresh, seeded networks, optimisers and the (lazy) training batches of one member.
+``train_step(run, batch) -> dict[str, float]``
+    One optimisation step, short enough to read in a notebook: the notebooks show the same step in
+    their own cells and a test checks that both give identical results.
+``evaluate(cfg, runs, seed=0, progress=True) -> list[dict]`` (or ``(rows, extras)``)
+    Scores the trained or stored members ``runs`` (``{member: Run}``); one dict per table row.
+
+This module drives them: :func:`train` runs :func:`course_lib.train.train_loop` over ``train_step`` and
+stores the weights with the command that reproduces them; :func:`load` is train-or-load (the stored
+weights by default, so notebooks stay fast); :func:`reproduce` is what
+``python -m course_lib reproduce NAME [--seed ...] [--retrain]`` runs for every experiment alike.
+
+Shared pieces: :func:`random_batches`, :func:`adam` (Adam with an optional cosine or linear-decay
+schedule), :func:`weights_path`, :func:`train_command`, :func:`markdown_table`, :func:`summarize_seeds`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import os
+import pkgutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..checkpoints import WEIGHTS_DIR, load_weights, save_weights
+from ..device import seed_everything
+from ..profile import Profile, get_profile
+from ..train import train_loop
+
+# --- configs: fast and full values side by side ---------------------------------------------------
+
+_FULL = "full_value"
+
+
+def fast_full(fast: Any, full: Any) -> Any:
+    """A dataclass field whose default is ``fast`` in the fast profile and ``full`` in the full one.
+
+    Use in a :class:`ExperimentConfig` subclass: ``size: int = fast_full(32, 256)``. Values must be
+    immutable (numbers, strings, tuples).
+    """
+    return field(default=fast, metadata={_FULL: full})
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Base of every experiment's ``Config``: build one with :meth:`make`, never by hand.
+
+    Attributes:
+        profile: ``"fast"`` or ``"full"`` (:mod:`course_lib.profile`), the profile the values were picked for.
+    """
+
+    profile: str = "fast"
+
+    @classmethod
+    def make(cls, profile: Profile | str | None = None, **overrides):
+        """The config of ``profile`` (default: ``COURSE_PROFILE``, else full with a GPU, fast without),
+        with ``overrides`` applied.
+
+        Raises:
+            ValueError: an override names no field of the config (the message lists the fields).
+        """
+        P = profile if isinstance(profile, Profile) else get_profile(profile)
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "profile"]
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise ValueError(f"unknown {cls.__module__}.{cls.__name__} fields {unknown}; known: {names}")
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "profile":
+                continue
+            values[f.name] = f.metadata[_FULL] if (P.is_full and _FULL in f.metadata) else f.default
+        values.update(overrides)
+        return cls(profile=P.name, **values)
+
+    @property
+    def is_fast(self) -> bool:
+        return self.profile == "fast"
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict (``profile`` included), for JSON."""
+        return dataclasses.asdict(self)
+
+
+# --- data and optimisers ----------------------------------------------------------------------------
+
+def random_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Endless random mini-batches of aligned tensors: each epoch is a fresh permutation (a generator
+    seeded with ``seed``), cut into ``len // batch_size`` full batches (the remainder is dropped).
+
+    Args:
+        tensors: tensors with the same first dimension ``N``.
+        batch_size: rows per batch (1 <= batch_size <= N).
+
+    Yields:
+        Tuples of ``len(tensors)`` tensors of ``batch_size`` rows (indexing copies them).
+
+    Raises:
+        ValueError: no tensors, tensors of different lengths, or a batch size outside [1, N].
+    """
+    if not tensors:
+        raise ValueError("random_batches needs at least one tensor")
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ValueError(f"random_batches needs tensors of one length, got {[len(t) for t in tensors]}")
+    if not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be in [1, {n}] for {n} examples, got {batch_size}")
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=g)
+        for i in range(0, n - batch_size + 1, batch_size):
+            idx = order[i:i + batch_size]
+            yield tuple(t[idx] for t in tensors)
+
+
+def cosine_factor(steps: int) -> Callable[[int], float]:
+    """Learning-rate factor for ``LambdaLR``: ``0.5 (1 + cos(pi min(s, steps) / steps))``, 1 -> 0 over ``steps``."""
+    return lambda s: 0.5 * (1 + np.cos(np.pi * min(s, steps) / steps))
+
+
+def linear_decay_factor(steps: int) -> Callable[[int], float]:
+    """CycleGAN's schedule as a ``LambdaLR`` factor: 1 for the first half of ``steps``, then linearly
+    down to 0 at the end (Zhu et al. 2017, Sec. 7.1: 100 epochs constant, 100 epochs of decay)."""
+    half = steps // 2
+    return lambda s: 1.0 if s < half else max(0.0, 1.0 - (s - half) / max(1, steps - half))
+
+
+def adam(params: Iterable, lr: float, betas: tuple[float, float] = (0.9, 0.999), *, schedule: str | None = None,
+         steps: int | None = None):
+    """Adam (Kingma & Ba 2015), optionally with a learning-rate schedule stepped once per training step.
+
+    Args:
+        params: parameters (or parameter groups) to optimise.
+        lr: the initial learning rate; betas: Adam's (pix2pix, CycleGAN and DCGAN use ``(0.5, 0.999)``).
+        schedule: ``None`` (constant), ``"cosine"`` (:func:`cosine_factor`) or ``"linear_decay"``
+            (:func:`linear_decay_factor`); needs ``steps``.
+
+    Returns:
+        ``(optimizer, scheduler)``; the scheduler is ``None`` without a schedule.
+
+    Raises:
+        ValueError: an unknown schedule, or a schedule without a positive ``steps``.
+    """
+    opt = torch.optim.Adam(params, lr=lr, betas=betas)
+    if schedule is None:
+        return opt, None
+    factors = {"cosine": cosine_factor, "linear_decay": linear_decay_factor}
+    if schedule not in factors:
+        raise ValueError(f"unknown schedule {schedule!r}; use None, 'cosine' or 'linear_decay'")
+    if not steps or steps <= 0:
+        raise ValueError(f"the {schedule} schedule needs the number of steps (> 0), got {steps}")
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factors[schedule](steps))
+
+
+# --- one training run -------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """Everything one training run needs, as ``build`` returns it.
+
+    Attributes:
+        models: the networks by role (``{"G": ..., "D": ...}``); reach them as attributes (``run.G``).
+        stored: role -> weight-file stem of the networks that are stored (``{"G": "pix2pix_shoes_L1"}``).
+        steps: optimisation steps of a full training.
+        batches: called once by :func:`train`; returns an endless iterator of batches for ``train_step``
+            (lazy, so loading stored weights never builds the training set).
+        state: optimisers, schedulers, loss objects, image pools, ... by name; reach them as attributes
+            (``run.opt_G``).
+        meta: after :func:`load` or :func:`train`: what the weight file records (command, steps, seconds, ...).
+    """
+
+    models: dict[str, nn.Module]
+    stored: dict[str, str]
+    steps: int
+    batches: Callable[[], Iterator]
+    state: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        # only called when normal lookup fails: models first, then state
+        for part in ("models", "state"):
+            values = self.__dict__.get(part)
+            if values is not None and name in values:
+                return values[name]
+        raise AttributeError(f"this Run has no model or state named {name!r} (models: "
+                             f"{sorted(self.__dict__.get('models', {}))}, state: {sorted(self.__dict__.get('state', {}))})")
+
+    def eval(self) -> "Run":
+        """Every network in eval mode (dropout off, BatchNorm running statistics); returns the run."""
+        for m in self.models.values():
+            m.eval()
+        return self
+
+
+def user_weights_dir() -> Path:
+    """Where weights other than the committed ones go: ``COURSE_WEIGHTS_DIR`` if set, else
+    ``~/.cache/course_lib/weights``."""
+    return Path(os.environ.get("COURSE_WEIGHTS_DIR") or Path.home() / ".cache" / "course_lib" / "weights")
+
+
+def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
+    """The weight file of ``stem``: ``course_lib/weights/<stem>.pt`` for the fast profile at seed 0 (the
+    committed files the notebooks load); ``<user_weights_dir()>/<stem>_<profile>_seed<seed>.pt`` otherwise."""
+    if profile == "fast" and seed == 0:
+        return WEIGHTS_DIR / f"{stem}.pt"
+    return user_weights_dir() / f"{stem}_{profile}_seed{seed}.pt"
+
+
+def train_command(name: str, profile: str = "fast", seed: int = 0) -> str:
+    """The command stored with a weight file: ``python -m course_lib train NAME --profile P --seed S``."""
+    return f"python -m course_lib train {name} --profile {profile} --seed {seed}"
+
+
+def members_of(module: ModuleType, cfg) -> list[str]:
+    """The experiment's ``MEMBERS`` (a tuple, or a function of the config)."""
+    members = getattr(module, "MEMBERS", ())
+    return list(members(cfg) if callable(members) else members)
+
+
+def _name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+def _select(module: ModuleType, cfg, members: Sequence[str] | None) -> list[str]:
+    known = members_of(module, cfg)
+    chosen = list(known if members is None else members)
+    unknown = [m for m in chosen if m not in known]
+    if unknown:
+        raise ValueError(f"{_name(module)} has no member(s) {unknown}; its members: {known}")
+    return chosen
+
+
+def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "train", progress: bool = True) -> dict:
+    """Train ``run`` in place with the experiment's ``train_step`` for ``steps`` (default ``run.steps``);
+    returns the :func:`course_lib.train.train_loop` history."""
+    for m in run.models.values():
+        m.train()
+    history = train_loop(lambda batch: module.train_step(run, batch), run.batches(), steps or run.steps,
+                         desc=desc, progress=progress)
+    run.eval()
+    return history
+
+
+def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | None = None,
+          progress: bool = True) -> dict[str, Run]:
+    """Train every member (or ``members``) of an experiment from scratch and store its weights.
+
+    Each member is seeded with ``seed`` before ``build``; its stored networks go to
+    :func:`weights_path` with :func:`train_command` and ``meta = {member, seed, steps, train_seconds,
+    loss curve}``.
+
+    Returns:
+        ``{member: Run}`` in eval mode, ``run.meta`` filled and ``run.meta["history"]`` the loss history.
+    """
+    name = _name(module)
+    runs = {}
+    for member in _select(module, cfg, members):
+        seed_everything(seed)
+        run = module.build(cfg, member, seed)
+        history = fit(module, run, desc=f"{name} {member}", progress=progress)
+        meta = {"member": member, "seed": seed, "steps": run.steps,
+                "train_seconds": round(history["_seconds"][0], 1)}
+        for role, stem in run.stored.items():
+            save_weights(run.models[role], weights_path(stem, cfg.profile, seed), train_command(name, cfg.profile, seed),
+                         meta)
+        run.meta = dict(meta, command=train_command(name, cfg.profile, seed), trained=True, history=history)
+        runs[member] = run
+    return runs
+
+
+def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | None = None, retrain: bool = False,
+         progress: bool = True) -> dict[str, Run]:
+    """Train-or-load: every member (or ``members``) with its stored weights, trained first (and stored)
+    when a weight file is missing or ``retrain`` is true.
+
+    Returns:
+        ``{member: Run}`` in eval mode; ``run.meta`` is the stored file's record (``trained`` says which).
+    """
+    runs = {}
+    for member in _select(module, cfg, members):
+        seed_everything(seed)
+        run = module.build(cfg, member, seed)
+        paths = {role: weights_path(stem, cfg.profile, seed) for role, stem in run.stored.items()}
+        if retrain or not all(p.is_file() for p in paths.values()):
+            runs.update(train(module, cfg, seed, members=[member], progress=progress))
+            continue
+        metas = [load_weights(run.models[role], p) for role, p in paths.items()]
+        run.meta = dict(metas[0] if metas else {}, trained=False)
+        runs[member] = run.eval()
+    return runs
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+def format_value(value: Any, digits: int = 3) -> str:
+    """A table cell: floats with ``digits`` significant decimals (at least), None as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "∞" if value == math.inf else str(value)
+        return f"{value:.{digits}f}" if abs(value) >= 10 ** -digits or value == 0 else f"{value:.2g}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, digits: int = 3) -> str:
+    """A Markdown table of flat dicts (``columns`` default: the first row's keys)."""
+    if not rows:
+        raise ValueError("markdown_table needs at least one row")
+    columns = list(columns or rows[0].keys())
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(format_value(r.get(c), digits) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    if not all(math.isfinite(v) for v in values):  # e.g. the PSNR of real images, inf at every seed
+        return (values[0], 0.0 if len(values) > 1 else float("nan")) if len(set(values)) == 1 else (float("nan"),) * 2
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
+def summarize_seeds(tables: list[list[dict]]) -> list[dict]:
+    """Mean and sample standard deviation over seeds of every numeric column, row by row.
+
+    Args:
+        tables: one experiment table per seed (a list of row dicts, as ``evaluate`` returns); rows
+            are matched by the value of their first column (e.g. ``"objective"``), which must name the same
+            rows in the same order in every table.
+
+    Returns:
+        One dict per row: the first column's value, ``"n_seeds"``, and for every numeric column ``c``
+        (int or float, not bool) ``c`` = the mean and ``c_sd`` = the sample standard deviation (``nan``
+        with one seed; ``nan`` values are left out of both, and a column that is ``nan`` for every seed
+        stays ``nan``; a column that is the same infinity at every seed, such as the PSNR of real images,
+        keeps it with sd 0, and mixed infinite values give ``nan``).
+
+    Raises:
+        ValueError: no tables, or tables whose rows differ (names or order).
+    """
+    if not tables:
+        raise ValueError("summarize_seeds needs at least one table (one per seed)")
+    key = next(iter(tables[0][0]))
+    names = [row[key] for row in tables[0]]
+    for t in tables[1:]:
+        if [row.get(key) for row in t] != names:
+            raise ValueError(f"the seeds' tables name different rows: {names} vs {[row.get(key) for row in t]}; "
+                             "summarize only runs of the same experiment and profile")
+    out = []
+    for i, name in enumerate(names):
+        row = {key: name, "n_seeds": len(tables)}
+        for col, value in tables[0][i].items():
+            if col == key or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            values = [float(t[i][col]) for t in tables if not math.isnan(float(t[i][col]))]
+            row[col], row[col + "_sd"] = _mean_sd(values)
+        out.append(row)
+    return out
+
+
+# --- the command line's driver ------------------------------------------------------------------------
+
+def experiment_names() -> list[str]:
+    """Every experiment: the modules of ``course_lib/experiments/`` that define ``Config`` and ``evaluate``
+    (``common`` and ``plots`` are not experiments)."""
+    from . import __path__ as path
+
+    names = []
+    for m in pkgutil.iter_modules(path):
+        if m.name in ("common", "plots") or m.name.startswith("_") or m.ispkg:
+            continue
+        names.append(m.name)
+    return sorted(names)
+
+
+def experiment(name: str) -> ModuleType:
+    """The experiment module ``course_lib.experiments.<name>``.
+
+    Raises:
+        ValueError: no such experiment (the message lists them).
+    """
+    if name not in experiment_names():
+        raise ValueError(f"unknown experiment {name!r}; experiments: {experiment_names()}")
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def reproduce(name: str, profile: Profile | str | None = None, seed: int = 0, *, retrain: bool = False,
+              progress: bool = True) -> dict:
+    """Score an experiment's stored weights (train-or-load; ``retrain`` trains first).
+
+    Returns:
+        ``{"experiment", "profile", "seed", "seconds", "config", "table", ...extras}`` where ``table`` is
+        the list of row dicts ``evaluate`` returned (and ``extras`` what it returned beside them).
+    """
+    module = experiment(name)
+    cfg = module.Config.make(profile)
+    start = time.perf_counter()
+    runs = load(module, cfg, seed, retrain=retrain, progress=progress)
+    out = module.evaluate(cfg, runs, seed=seed, progress=progress)
+    rows, extras = out if isinstance(out, tuple) else (out, {})
+    return {"experiment": name, "profile": cfg.profile, "seed": seed,
+            "seconds": round(time.perf_counter() - start, 1), "config": cfg.as_dict(), "table": rows, **extras}
