@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..losses import GANLoss  # noqa: F401  (re-exported: pix2pix's loss lives with the other GAN losses)
+from .init import init_weights
 
 NORMS = ("batch", "instance", "none")
 
@@ -294,35 +295,6 @@ class ResnetGenerator(nn.Module):
 
 GENERATORS = ("unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
-
-
-def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
-    """Initialise ``net`` in place as pix2pix/CycleGAN do (Isola et al. 2017, Sec. 3.3; DCGAN,
-    Radford et al. 2016): convolution and linear weights from N(0, ``init_gain``) (``"normal"``, the
-    papers' choice) or Xavier / Kaiming / orthogonal; their biases 0; BatchNorm scales from
-    N(1, ``init_gain``) and shifts 0. Returns ``net``.
-
-    Raises:
-        ValueError: for an unknown ``init_type``.
-    """
-    if init_type not in ("normal", "xavier", "kaiming", "orthogonal"):
-        raise ValueError(f"init_type must be normal, xavier, kaiming or orthogonal, got {init_type!r}")
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            if init_type == "normal":
-                nn.init.normal_(m.weight, 0.0, init_gain)
-            elif init_type == "xavier":
-                nn.init.xavier_normal_(m.weight, gain=init_gain)
-            elif init_type == "kaiming":
-                nn.init.kaiming_normal_(m.weight, a=0, mode="fan_in")
-            else:
-                nn.init.orthogonal_(m.weight, gain=init_gain)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d) and m.affine:
-            nn.init.normal_(m.weight, 1.0, init_gain)
-            nn.init.zeros_(m.bias)
-    return net
 
 
 def define_G(name: str, in_channels: int, out_channels: int, ngf: int = 64, norm: str = "batch",
