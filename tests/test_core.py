@@ -119,7 +119,7 @@ def test_train_loop_rejects_bad_arguments():
 def test_summarize_seeds_means_and_sds():
     import math
 
-    from course_lib.experiments import summarize_seeds
+    from course_lib.experiments.common import summarize_seeds
 
     tables = [[{"objective": "L1", "acc": 0.5, "frd": 10.0, "note": "x", "ok": True},
                {"objective": "cGAN", "acc": 0.2, "frd": float("nan"), "note": "y", "ok": False}],
@@ -139,23 +139,3 @@ def test_summarize_seeds_means_and_sds():
         summarize_seeds([tables[0], tables[1][::-1]])
     with pytest.raises(ValueError, match="at least one"):
         summarize_seeds([])
-
-
-def test_reproduce_with_several_seeds_prints_and_writes_a_summary(monkeypatch, tmp_path, capsys):
-    import argparse
-    import json
-    import sys
-    import types
-
-    from course_lib.__main__ import _reproduce
-
-    fake = types.ModuleType("course_lib.experiments._fake")
-    fake.run = lambda profile=None, seed=0, progress=True: {"table": [{"row": "a", "score": float(seed)}]}
-    monkeypatch.setitem(sys.modules, "course_lib.experiments._fake", fake)
-    out = tmp_path / "m.json"
-    args = argparse.Namespace(name="_fake", profile="fast", seed=[1, 3], quiet=True, out=str(out))
-    assert _reproduce(args) == 0
-    data = json.loads(out.read_text())
-    assert data["seeds"] == [1, 3] and [r["seed"] for r in data["runs"]] == [1, 3]
-    assert data["summary"] == [{"row": "a", "n_seeds": 2, "score": 2.0, "score_sd": 2 ** 0.5}]
-    assert "mean and sample sd over seeds [1, 3]" in capsys.readouterr().out

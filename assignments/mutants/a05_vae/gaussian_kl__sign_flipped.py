@@ -1,6 +1,0 @@
-# MUTANT: the sign is flipped (the KL comes out negative)
-def gaussian_kl(mu, logvar):
-    """KL(N(mu, exp(logvar)) || N(0, I)) per example: N x d -> N."""
-    ### BEGIN SOLUTION
-    return 0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=1)
-    ### END SOLUTION

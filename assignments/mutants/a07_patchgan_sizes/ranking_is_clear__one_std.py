@@ -1,7 +1,0 @@
-# MUTANT: only the best row's standard deviation is used
-def ranking_is_clear(rows):
-    """True when the best row's mean exceeds the runner-up's by more than the sum of their standard deviations."""
-    ### BEGIN SOLUTION
-    best, second = rows[0], rows[1]
-    return best["mean"] - second["mean"] > best["std"]
-    ### END SOLUTION

@@ -1,9 +1,0 @@
-# MUTANT: compares G_AB(a) with a: no round trip
-def cycle_loss(real_a, real_b, G_AB, G_BA):
-    """CycleGAN's cycle-consistency loss (Zhu et al. 2017, Eq. 2), a scalar tensor:
-    mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|."""
-    ### BEGIN SOLUTION
-    forward = (G_AB(real_a) - real_a).abs().mean()
-    backward = (G_BA(real_b) - real_b).abs().mean()
-    return forward + backward
-    ### END SOLUTION

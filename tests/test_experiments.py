@@ -1,0 +1,185 @@
+"""The one experiment shape (course_lib/experiments/common.py) and the command line that drives it."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import types
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.experiments import common
+
+
+# --- a tiny experiment of the course's shape: least squares with one linear layer -----------------
+
+@dataclass(frozen=True)
+class _Config(common.ExperimentConfig):
+    steps: int = common.fast_full(60, 600)
+    lr: float = 0.1
+    width: int = common.fast_full(2, 8)
+
+
+def _build(cfg, member, seed=0):
+    net = nn.Linear(cfg.width, 1)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, cfg.width, generator=g)
+    y = x.sum(1, keepdim=True) * (2.0 if member == "double" else 1.0)
+    opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=cfg.steps)
+    return common.Run(models={"net": net}, stored={"net": f"_fake_{member}"}, steps=cfg.steps,
+                      batches=lambda: common.random_batches(x, y, batch_size=16, seed=seed),
+                      state={"opt": opt, "sched": sched})
+
+
+def _train_step(run, batch):
+    x, y = batch
+    loss = (run.net(x) - y).pow(2).mean()
+    run.opt.zero_grad()
+    loss.backward()
+    run.opt.step()
+    run.sched.step()
+    return {"loss": loss.item()}
+
+
+def _evaluate(cfg, runs, seed=0, progress=True):
+    x = torch.ones(1, cfg.width)
+    with torch.no_grad():
+        return [{"member": m, "output": float(r.net(x))} for m, r in runs.items()], {"n": len(runs)}
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path):
+    module = types.ModuleType("course_lib.experiments._fake")
+    module.Config, module.MEMBERS, module.build = _Config, ("single", "double"), _build
+    module.train_step, module.evaluate = _train_step, _evaluate
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(common, "experiment_names", lambda: ["_fake"])
+    monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path / "weights"))
+    return module
+
+
+def test_config_picks_fast_or_full_and_rejects_unknown_fields():
+    fast, full = _Config.make("fast"), _Config.make("full", lr=0.5)
+    assert (fast.profile, fast.steps, fast.width, fast.lr) == ("fast", 60, 2, 0.1)
+    assert (full.profile, full.steps, full.width, full.lr) == ("full", 600, 8, 0.5)
+    assert fast.is_fast and not full.is_fast and fast.as_dict()["steps"] == 60
+    assert fast.replace(steps=3).steps == 3 and fast.steps == 60
+    with pytest.raises(ValueError, match="unknown .*stepz"):
+        _Config.make("fast", stepz=3)
+
+
+def test_random_batches_cover_each_epoch_once_and_check_arguments():
+    x = torch.arange(10)
+    batches = common.random_batches(x, x * 2, batch_size=3, seed=0)
+    epoch = [next(batches) for _ in range(3)]  # 10 // 3 full batches per epoch
+    seen = torch.cat([b[0] for b in epoch])
+    assert len(set(seen.tolist())) == 9 and all(torch.equal(b[1], 2 * b[0]) for b in epoch)
+    again = common.random_batches(x, x * 2, batch_size=3, seed=0)
+    assert all(torch.equal(next(again)[0], b[0]) for b in epoch)
+    with pytest.raises(ValueError, match="one length"):
+        next(common.random_batches(x, x[:5], batch_size=2))
+    with pytest.raises(ValueError, match="batch_size"):
+        next(common.random_batches(x, batch_size=11))
+
+
+def test_adam_schedules():
+    p = [nn.Parameter(torch.zeros(1))]
+    opt, sched = common.adam(p, 1.0)
+    assert sched is None and opt.defaults["betas"] == (0.9, 0.999)
+    opt, sched = common.adam(p, 1.0, (0.5, 0.999), schedule="cosine", steps=4)
+    lrs = []
+    for _ in range(4):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([1.0, 0.5 * (1 + math.cos(math.pi / 4)), 0.5, 0.5 * (1 + math.cos(3 * math.pi / 4))])
+    decay = common.linear_decay_factor(10)
+    assert [decay(s) for s in (0, 4, 5, 6, 9, 10)] == pytest.approx([1, 1, 1, 0.8, 0.2, 0])
+    with pytest.raises(ValueError, match="steps"):
+        common.adam(p, 1.0, schedule="cosine")
+    with pytest.raises(ValueError, match="unknown schedule"):
+        common.adam(p, 1.0, schedule="step", steps=3)
+
+
+def test_run_exposes_models_and_state_by_name():
+    run = common.Run(models={"G": nn.Linear(1, 1)}, stored={}, steps=1, batches=lambda: iter(()), state={"opt": 3})
+    assert isinstance(run.G, nn.Linear) and run.opt == 3
+    with pytest.raises(AttributeError, match="no model or state named 'D'"):
+        run.D
+
+
+def test_weights_path_committed_only_for_fast_seed_0(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
+    assert common.weights_path("x", "fast", 0).parent.name == "weights"
+    assert common.weights_path("x", "fast", 0).parent.parent.name == "course_lib"
+    assert common.weights_path("x", "fast", 2) == tmp_path / "x_fast_seed2.pt"
+    assert common.weights_path("x", "full", 0) == tmp_path / "x_full_seed0.pt"
+    assert common.train_command("pix2pix_ablation", "fast", 1) == \
+        "python -m course_lib train pix2pix_ablation --profile fast --seed 1"
+
+
+def test_train_stores_weights_that_load_reproduces(fake, tmp_path):
+    cfg = _Config.make("fast")
+    trained = common.train(fake, cfg, seed=1, progress=False)
+    assert list(trained) == ["single", "double"]
+    history = trained["single"].meta["history"]
+    assert history["loss"][-1] < 0.05 * history["loss"][0]  # it learned
+    path = tmp_path / "weights" / "_fake_single_fast_seed1.pt"
+    blob = torch.load(path, weights_only=True)
+    assert blob["command"] == "python -m course_lib train _fake --profile fast --seed 1"
+    assert blob["meta"]["steps"] == 60 and blob["meta"]["member"] == "single"
+    loaded = common.load(fake, cfg, seed=1, members=["single"])
+    assert loaded["single"].meta["trained"] is False
+    for a, b in zip(loaded["single"].net.state_dict().values(), trained["single"].net.state_dict().values()):
+        assert torch.equal(a, b.half().float())  # stored as float16
+    again = common.train(fake, cfg, seed=1, members=["single"], progress=False)  # same seed, same weights
+    assert torch.equal(again["single"].net.weight, trained["single"].net.weight)
+    with pytest.raises(ValueError, match="no member"):
+        common.load(fake, cfg, seed=1, members=["triple"])
+
+
+def test_load_trains_missing_weights_and_retrain_overwrites(fake, tmp_path):
+    cfg = _Config.make("fast", steps=5)
+    runs = common.load(fake, cfg, seed=3, members=["double"], progress=False)
+    assert runs["double"].meta["trained"] is True
+    path = tmp_path / "weights" / "_fake_double_fast_seed3.pt"
+    assert path.is_file()
+    stamp = path.stat().st_mtime_ns
+    assert common.load(fake, cfg, seed=3, members=["double"])["double"].meta["trained"] is False
+    assert common.load(fake, cfg, seed=3, members=["double"], retrain=True, progress=False)["double"].meta["trained"]
+    assert path.stat().st_mtime_ns != stamp
+
+
+def test_cli_train_then_reproduce_several_seeds(fake, tmp_path, capsys):
+    from course_lib.__main__ import _reproduce, _train
+
+    assert _train(argparse.Namespace(name="_fake", profile="fast", seed=[1], member=["single"], quiet=True)) == 0
+    assert (tmp_path / "weights" / "_fake_single_fast_seed1.pt").is_file()
+    assert not (tmp_path / "weights" / "_fake_double_fast_seed1.pt").exists()
+    out = tmp_path / "m.json"
+    args = argparse.Namespace(name="_fake", profile="fast", seed=[1, 2], quiet=True, out=str(out), retrain=False)
+    assert _reproduce(args) == 0
+    data = json.loads(out.read_text())
+    assert data["seeds"] == [1, 2] and [r["seed"] for r in data["runs"]] == [1, 2]
+    assert [r["member"] for r in data["summary"]] == ["single", "double"]
+    assert data["summary"][0]["n_seeds"] == 2 and "output_sd" in data["summary"][0]
+    printed = capsys.readouterr().out
+    assert "mean and sample sd over seeds [1, 2]" in printed and "# _fake, profile fast, seed 2" in printed
+
+
+def test_every_experiment_has_the_shape():
+    """Each module of course_lib/experiments/ defines Config, MEMBERS, build, train_step and evaluate."""
+    names = common.experiment_names()
+    assert len(names) >= 10
+    for name in names:
+        module = common.experiment(name)
+        missing = [a for a in ("Config", "MEMBERS", "build", "train_step", "evaluate") if not hasattr(module, a)]
+        assert not missing, f"course_lib.experiments.{name} lacks {missing}"
+        assert issubclass(module.Config, common.ExperimentConfig), name
+        assert not hasattr(module, "main") and not hasattr(module, "make_config"), name
+    with pytest.raises(ValueError, match="unknown experiment"):
+        common.experiment("nope")
