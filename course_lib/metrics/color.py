@@ -18,7 +18,10 @@ def ab_accuracy_curve(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshol
                       step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Share of pixels whose ab error (Euclidean distance in the ab plane, Lab units) is within each
     threshold 0, step, ..., max_threshold. Returns ``(thresholds, accuracy)``, float64 arrays in
-    [0, max_threshold] and [0, 1]."""
+    [0, max_threshold] and [0, 1].
+
+    Notebook 03, section 5 ("Results on the held-out photos").
+    """
     err = _ab_error(pred_ab, true_ab).flatten().cpu().numpy()
     thresholds = np.arange(0.0, max_threshold + step / 2, step)
     err.sort()
@@ -31,6 +34,8 @@ def ab_accuracy_auc(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshold:
     the area under :func:`ab_accuracy_curve` for thresholds 0 to ``max_threshold`` (150), divided by
     ``max_threshold``, so 1.0 means every pixel exactly right.
 
+    Notebook 03, section 5.
+
     Args:
         pred_ab, true_ab: ``float N x 2 x H x W`` in Lab units.
 
@@ -42,7 +47,10 @@ def ab_accuracy_auc(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshold:
 
 
 def ab_mse(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> float:
-    """Mean squared error of the ab channels, in Lab units squared (mean over pixels and both channels)."""
+    """Mean squared error of the ab channels, in Lab units squared (mean over pixels and both channels).
+
+    Notebook 03, section 5.
+    """
     _ab_error(pred_ab, true_ab)
     return float((pred_ab.double() - true_ab.double()).pow(2).mean())
 
@@ -50,6 +58,8 @@ def ab_mse(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> float:
 def colourfulness(rgb) -> float:
     """Colourfulness of an sRGB image (Hasler & Süsstrunk, "Measuring colourfulness in natural images",
     SPIE 2003, Eq. 3, the metric M^(3)).
+
+    Notebook 03, section 5.
 
     With ``rg = R - G`` and ``yb = (R + G) / 2 - B`` on the 0-255 scale:
     ``M = sqrt(std_rg^2 + std_yb^2) + 0.3 * sqrt(mean_rg^2 + mean_yb^2)``. A grey image scores 0;

@@ -17,6 +17,8 @@ import torch
 def rgb_to_y(image: np.ndarray) -> np.ndarray:
     """Luma ``Y`` of ITU-R BT.601 on the studio scale, as the super-resolution papers measure it.
 
+    Taught in notebook 10, section 1 ("Measuring: PSNR on the Y channel, with a border crop").
+
     ``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for ``R, G, B`` in [0, 1], i.e. ``Y`` in [16, 235]
     on the 0-255 scale (MATLAB's ``rgb2ycbcr``, used by Dong et al. 2016 for their Set5 tables). The
     conversion is scikit-image's ``skimage.color.rgb2ycbcr``, which implements this formula.
@@ -105,6 +107,9 @@ def _crop(y: np.ndarray, border: int) -> np.ndarray:
 def psnr(prediction, target, *, data_range: float, luma: bool = False, border: int = 0, mask=None) -> float:
     """Peak signal-to-noise ratio in dB: ``10 log10(peak^2 / MSE)``.
 
+    Taught in notebook 10, section 1; used by every restoration table (notebook 10) and, through
+    :func:`pixel_scores`, by notebooks 06-09.
+
     The one PSNR of the course. Conventions, as the papers measure:
 
     * plain (denoising, notebook 10; translation through :func:`pixel_scores`): every pixel and channel,
@@ -146,6 +151,8 @@ def psnr(prediction, target, *, data_range: float, luma: bool = False, border: i
 def ssim(prediction, target, *, data_range: float, luma: bool = False, border: int = 0) -> float:
     """SSIM (Wang et al., IEEE TIP 2004) of single-channel images, or of the luma of RGB images.
 
+    Taught in notebook 10, section 1 (super-resolution table, section 2).
+
     Inputs and conventions as for :func:`psnr` (``luma``, ``border``). Uses
     ``skimage.metrics.structural_similarity`` with the paper's settings: an 11 x 11 Gaussian window of
     sigma 1.5, ``K1 = 0.01``, ``K2 = 0.03``, population covariances.
@@ -179,6 +186,8 @@ def _masked_mse(p: np.ndarray, t: np.ndarray, mask) -> float:
 def masked_mse(prediction, target, mask) -> float:
     """Mean squared error over the pixels where ``mask`` is true (all channels), e.g. an inpainted hole.
 
+    Used in notebook 10, section 3 (inpainting, the hole only).
+
     Args:
         prediction, target: float arrays or tensors of one shape, ``... x H x W`` or ``H x W x C``.
         mask: boolean (or 0/1) array broadcastable to them; true = pixel counted.
@@ -198,6 +207,8 @@ def sharpness(images: torch.Tensor) -> torch.Tensor:
     """Mean gradient magnitude of each image: the average over pixels of ``sqrt(gx^2 + gy^2)`` with Sobel
     derivatives (``skimage.filters.sobel`` convention: each derivative divided by 4, so a step edge of
     height 1 gives 1 at most), on images mapped to [0, 1].
+
+    Taught in notebook 05, section 6 ("Why are VAE samples blurrier than GAN samples?"); used in notebook 09, section 5.
 
     Blur spreads an edge over several pixels and lowers this number; a set of images with sharper edges
     scores higher. It measures edges, not realism: noise scores high too.
@@ -223,7 +234,10 @@ def pixel_scores(pred: torch.Tensor, target: torch.Tensor) -> dict:
     """Plain per-pixel agreement of images in [-1, 1]: mean absolute error (``"l1"``, in [0, 2]) and
     :func:`psnr` in dB over the whole set (``"psnr"``, ``data_range=2``). Pixel metrics reward blurry
     averages (Isola et al. 2017, Sec. 4.2), which is why they are reported beside a recognizer score,
-    not alone."""
+    not alone.
+
+    Used in notebooks 06-08 (the pix2pix, PatchGAN and CycleGAN tables).
+    """
     if pred.shape != target.shape:
         raise ValueError(f"shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
     p, t = pred.detach().cpu().double().numpy(), target.detach().cpu().double().numpy()

@@ -23,6 +23,8 @@ def recognizer_score(images: torch.Tensor, recognizer: torch.nn.Module, batch_si
     """How a recognizer sees a set of images, in the spirit of the Inception Score (Salimans et al.
     2016) and the pix2pix FCN-score (Isola et al. 2017, Sec. 4.2).
 
+    Taught in notebook 04, section 5 ("One score for every generator").
+
     Args:
         images: ``N x C x H x W`` float in [-1, 1] (what the recognizer expects, e.g.
             :class:`course_lib.models.recognizer.FashionRecognizer`), on any device.
@@ -61,6 +63,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     of FID, Heusel et al. 2017, Eq. 6). Uses ``scipy.linalg.sqrtm``; a tiny imaginary part from round-off
     is dropped. Returns a float >= 0 in squared feature units.
 
+    Taught in notebook 04, section 5.
+
     Raises:
         ValueError: for mismatched shapes.
     """
@@ -83,7 +87,10 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 
 def feature_statistics(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ``D`` and covariance ``D x D`` (float64) of features ``N x D`` (N >= 2)."""
+    """Mean ``D`` and covariance ``D x D`` (float64) of features ``N x D`` (N >= 2).
+
+    Notebook 04, section 5.
+    """
     f = np.asarray(features.detach().cpu() if isinstance(features, torch.Tensor) else features, np.float64)
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"features must be N x D with N >= 2, got shape {f.shape}")
@@ -94,6 +101,8 @@ def feature_statistics(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray,
 def frechet_recognizer_distance(images: torch.Tensor, reference: torch.Tensor, recognizer: torch.nn.Module,
                                 batch_size: int = 500) -> float:
     """Fréchet distance between the recognizer features of ``images`` and of ``reference`` images.
+
+    Taught in notebook 04, section 5; used in notebooks 05-09.
 
     The FID formula (Heusel et al. 2017) with the course's own recognizer in place of Inception-v3 --
     so the numbers are **not FID** and are comparable only with other numbers from the same recognizer
@@ -124,6 +133,8 @@ def recognizer_accuracy(images: torch.Tensor, labels: torch.Tensor, recognizer: 
     """Share of images the recognizer assigns to their intended class, in [0, 1] -- the manner of the
     pix2pix FCN-score (Isola et al. 2017, Sec. 4.2): a classifier trained on real images judges whether
     generated ones are recognizable as what they should be.
+
+    Taught in notebook 06, section 5 (the objective ablation); used in notebooks 07-09.
 
     Args:
         images: ``N x C x H x W`` float in [-1, 1].

@@ -18,6 +18,8 @@ def _labels(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, tor
 def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
     """``num_classes x num_classes`` int64 counts; row = true class, column = predicted class.
 
+    Notebook 02, section 4 ("Results on the held-out canvases").
+
     Args:
         pred: class indices ``N x H x W`` (int) or logits ``N x K x H x W``.
         target: class indices ``N x H x W`` in ``[0, num_classes)``.
@@ -29,14 +31,20 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int)
 
 
 def pixel_accuracy(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Share of pixels whose predicted class equals the target, in [0, 1]."""
+    """Share of pixels whose predicted class equals the target, in [0, 1].
+
+    Notebook 02, section 4.
+    """
     p, t = _labels(pred, target)
     return (p == t).double().mean().item()
 
 
 def per_class_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Intersection over union per class, float64 ``num_classes``; NaN for a class absent from
-    both prediction and target."""
+    both prediction and target.
+
+    Notebook 02, section 4.
+    """
     cm = confusion_matrix(pred, target, num_classes).double()
     inter = cm.diag()
     union = cm.sum(0) + cm.sum(1) - inter
@@ -44,12 +52,17 @@ def per_class_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int) ->
 
 
 def mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> float:
-    """Mean of :func:`per_class_iou` over the classes that occur (Long et al. 2015, "mean IU")."""
+    """Mean of :func:`per_class_iou` over the classes that occur (Long et al. 2015, "mean IU").
+
+    Notebook 02, section 4.
+    """
     return torch.nanmean(per_class_iou(pred, target, num_classes)).item()
 
 
 def boundary_distance(target: torch.Tensor, max_distance: int = 4) -> torch.Tensor:
     """Chessboard distance of each pixel to the nearest label boundary, capped at ``max_distance``.
+
+    Notebook 02, section 5 ("Where the errors are").
 
     A *boundary pixel* (distance 0) has at least one of its 8 neighbours with a different label;
     both sides of an edge count. Distances grow by one per 3 x 3 dilation of the boundary; pixels
@@ -86,6 +99,8 @@ def boundary_distance(target: torch.Tensor, max_distance: int = 4) -> torch.Tens
 
 def accuracy_by_boundary_distance(pred: torch.Tensor, target: torch.Tensor, max_distance: int = 4) -> list[float]:
     """Pixel accuracy per distance band from the label boundaries of ``target``.
+
+    Notebook 02, section 5.
 
     Returns a list of ``max_distance + 1`` floats in [0, 1] (NaN for an empty band): element ``d``
     is the accuracy over pixels at chessboard distance ``d`` from the nearest boundary
