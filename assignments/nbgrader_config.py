@@ -29,11 +29,11 @@ c.Execute.timeout = 60
 # Feedback shows the student's notebook with the grades; without ClearHiddenTests it would also
 # show the source of the hidden tests. Outputs can still quote them (a traceback shows the failing
 # line; a submission can print the kernel's input history): RedactHiddenTests replaces every output
-# line that contains a hidden-test line (course_lib/instructor/redact.py). The assertion message of
+# line that contains a hidden-test line (course_admin/redact.py). The assertion message of
 # a failing check (expected, got, hint) stays: that is the feedback.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "course_lib.instructor.redact.RedactHiddenTests",
+    "course_admin.redact.RedactHiddenTests",
 ]

@@ -1,35 +1,24 @@
-"""The nbgrader course in ``assignments/`` and its mutants: what the instructor command and the tests share.
+"""The nbgrader course in ``assignments/``: what the instructor's commands and the tests share.
 
 * reading the source notebooks and their nbgrader cells (solution regions, hidden tests);
-* copying the course to a temporary folder and driving nbgrader there (``NbGraderAPI``);
-* the mutants: ``assignments/mutants/<assignment>/<grade_id>__<name>.py``, each the full
-  replacement text of one solution cell, its first line a comment saying what is wrong;
-* :func:`grade_in_process`: grade a notebook the way nbgrader's autograder does (every code cell
-  in order, in one namespace; a graded test cell earns its points unless it raises or writes to
-  stderr), but in this Python process, so that checking a mutant takes a fraction of a second
-  instead of a kernel start. The tests check that it agrees with nbgrader cell by cell.
+* a solution cell as the students get it (:func:`release_stub`);
+* copying the course to a temporary folder and driving nbgrader there (``NbGraderAPI``).
 
-``python -m course_lib instructor mutants`` prints, for every mutant, the points it loses and
-whether the visible tests alone catch it (``python -m course_lib.instructor.course`` too).
+The mutants are in :mod:`course_admin.mutants`, the in-process grader in :mod:`course_admin.inprocess`.
+Nothing here reads the course when it is imported: :func:`find_assignments` lists it when asked.
 """
 from __future__ import annotations
 
-import ast
-import contextlib
 import copy
-import io
 import os
 import shutil
 import sys
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "assignments"  # the course of a checkout (an installed wheel has none: pass --course)
-MUTANTS_DIR = COURSE / "mutants"
 
 
 def find_assignments(course: Path = COURSE) -> list[str]:
@@ -38,9 +27,6 @@ def find_assignments(course: Path = COURSE) -> list[str]:
     if not source.is_dir():
         return []
     return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
-
-
-ASSIGNMENTS = find_assignments()
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -99,6 +85,21 @@ def strip_hidden_tests(source: str) -> str:
     return "\n".join(split_region(source, BEGIN_HIDDEN, END_HIDDEN)[1])
 
 
+def release_stub(source: str) -> str:
+    """A solution cell as ``generate_assignment`` releases it: the solution region replaced by the stub."""
+    out, within = [], False
+    for line in source.splitlines():
+        if BEGIN_SOLUTION in line:
+            within = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + 'raise NotImplementedError("Replace this line with your solution.")')
+        elif END_SOLUTION in line:
+            within = False
+        elif not within:
+            out.append(line)
+    return "\n".join(out)
+
+
 def secret_lines(nb) -> set[str]:
     """Stripped lines of the solution regions and hidden tests that appear nowhere outside them:
     none of these may be in the release notebook or the feedback."""
@@ -122,37 +123,6 @@ def visible_test_lines(nb) -> set[str]:
         if is_test_cell(cell):
             lines.update(line.strip() for line in split_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)[1])
     return {line for line in lines if line and not line.startswith("#")}
-
-
-# --- mutants ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Mutant:
-    assignment: str
-    grade_id: str
-    name: str
-    path: Path
-
-    @property
-    def id(self) -> str:
-        return f"{self.assignment}/{self.grade_id}__{self.name}"
-
-    @property
-    def text(self) -> str:
-        return self.path.read_text()
-
-    @property
-    def comment(self) -> str:
-        return self.text.splitlines()[0]
-
-
-def find_mutants(mutants_dir: Path = MUTANTS_DIR) -> list[Mutant]:
-    found = []
-    for path in sorted(mutants_dir.glob("*/*.py")):
-        grade_id, sep, name = path.stem.partition("__")
-        assert sep, f"mutant file name {path.name} is not <grade_id>__<name>.py"
-        found.append(Mutant(path.parent.name, grade_id, name, path))
-    return found
 
 
 # --- the course in a temporary folder, driven by nbgrader --------------------------------------
@@ -202,113 +172,3 @@ def gradebook_scores(api, assignment: str, student: str) -> tuple[float, float, 
         submission = gb.find_submission(assignment, student)
         (notebook,) = submission.notebooks
         return submission.score, max_score, {g.name: g.score for g in notebook.grades}
-
-
-# --- the in-process grader ----------------------------------------------------------------------
-
-@dataclass
-class CellResult:
-    grade_id: str
-    points: float
-    max_points: float
-    error: str | None  # why the cell lost its points
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None
-
-
-class _NotGradeable(Exception):
-    pass
-
-
-def _run_cell(source: str, namespace: dict, filename: str) -> str | None:
-    """Run one cell's code in ``namespace``; return why it failed (exception or stderr), or None."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    code = TransformerManager().transform_cell(source)  # IPython syntax, as the kernel reads it
-    tree = ast.parse(code, filename)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    err, out = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        warnings.simplefilter("always")
-        try:
-            exec(compile(tree, filename, "exec"), namespace)
-            if last is not None:
-                value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
-                if value is not None:  # nbgrader would read a displayed number as partial credit
-                    raise _NotGradeable(f"{filename} ends with an expression worth {value!r}")
-        except _NotGradeable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a failing cell is a result, not an error here
-            return f"{type(exc).__name__}: {exc}"
-    shown = [w for w in caught if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
-    if err.getvalue() or shown:  # nbgrader gives 0 to a test cell that writes to stderr
-        return "wrote to stderr: " + (err.getvalue() or str(shown[0].message))[:200]
-    return None
-
-
-def grade_in_process(nb, replace: dict[str, str] | None = None, hidden_tests: bool = True,
-                     ) -> dict[str, CellResult]:
-    """Grade notebook ``nb`` like nbgrader's autograder, in this process.
-
-    Args:
-        nb: the notebook (source or release version).
-        replace: ``{grade_id: source}`` -- cells to replace, e.g. a solution cell by a mutant.
-        hidden_tests: False strips the hidden tests first (what the student can run).
-
-    Returns:
-        ``{grade_id: CellResult}`` for every graded test cell, in notebook order.
-    """
-    import torch
-
-    replace = replace or {}
-    unknown = set(replace) - {nbgrader(c).get("grade_id") for c in nb.cells}
-    assert not unknown, f"no cells with grade_id {unknown}"
-    namespace = {"__name__": "__main__"}
-    results = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only cost time, more so on a busy machine
-    try:
-        _grade_cells(nb, replace, hidden_tests, namespace, results)
-    finally:
-        torch.set_num_threads(threads)
-    return results
-
-
-def _grade_cells(nb, replace, hidden_tests, namespace, results) -> None:
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        meta = nbgrader(cell)
-        grade_id = meta.get("grade_id", f"cell{index}")
-        source = replace.get(grade_id, cell.source)
-        if not hidden_tests:
-            source = strip_hidden_tests(source)
-        error = _run_cell(source, namespace, f"<cell {grade_id}>")
-        if is_test_cell(cell):
-            max_points = float(meta["points"])
-            results[grade_id] = CellResult(grade_id, 0.0 if error else max_points, max_points, error)
-
-
-def total(results: dict[str, CellResult]) -> tuple[float, float]:
-    return (sum(r.points for r in results.values()), sum(r.max_points for r in results.values()))
-
-
-def main() -> int:
-    """Print each mutant's lost points (all tests, visible tests only) and the failing cells."""
-    for mutant in find_mutants():
-        nb = read_notebook(source_path(mutant.assignment))
-        full = grade_in_process(nb, {mutant.grade_id: mutant.text})
-        visible = grade_in_process(nb, {mutant.grade_id: mutant.text}, hidden_tests=False)
-        got, best = total(full)
-        failing = ", ".join(r.grade_id for r in full.values() if not r.passed)
-        seen = "caught by visible tests" if any(not r.passed for r in visible.values()) else "HIDDEN TESTS ONLY"
-        print(f"{mutant.id}: loses {best - got:g} of {best:g} ({seen}); fails {failing}")
-        print(f"    {mutant.comment}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,8 @@
 """nbgrader's ``Execute`` preprocessor made safe, and the grading run of one submission
-(started by ``jail.py grade`` inside the sandbox; see :mod:`course_lib.instructor.sandbox`)."""
+(started by ``jail.py grade`` inside the sandbox; see :mod:`course_admin.sandbox`).
+
+``jail.py`` (standard library only, run by its path) brings the network namespace's loopback up
+and calls :func:`grade`; this module does not import ``jail``."""
 from __future__ import annotations
 
 import json
@@ -12,8 +15,6 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from .jail import bring_loopback_up
-
 # --- nbgrader's Execute, made safe --------------------------------------------------------------
 
 # Cells that stopped the kernel in an earlier run of this notebook: {key: message}. The grading
@@ -21,7 +22,7 @@ from .jail import bring_loopback_up
 # preprocessor for every notebook.
 POISONED: dict[str, str] = {}
 
-GUARD = ("import course_lib.instructor.guard as _course_guard; _course_guard.restore(globals()); "
+GUARD = ("import course_admin.guard as _course_guard; _course_guard.restore(globals()); "
          "del _course_guard  # added by the grader: checks the test helpers")
 TRUNCATED = "\n[the grader kept only the first {n} bytes of this cell's output]\n"
 
@@ -44,7 +45,7 @@ class SafeExecute(Execute):
       executed but given an error output that says why. The other cells are graded as usual.
     * a cell's output beyond ``max_output_bytes`` is dropped while it runs (nbgrader's
       ``LimitOutput`` trims what is left afterwards).
-    * before each graded test cell, :mod:`course_lib.instructor.guard` restores the grading helpers
+    * before each graded test cell, :mod:`course_admin.guard` restores the grading helpers
       and fails the cell if the notebook replaced library functions the tests rely on.
     """
 
@@ -155,16 +156,11 @@ def _config(spec: dict):
     return config
 
 
-def grade(spec_path: str) -> int:
-    """Autograde one submission in the throwaway course of ``spec``; write ``spec["report"]``."""
+def grade(spec_path: str, loopback: bool | str | None = None) -> int:
+    """Autograde one submission in the throwaway course of ``spec``; write ``spec["report"]``.
+    ``loopback``: whether ``jail.py`` brought the loopback interface up (True, or why not), for the report."""
     spec = json.loads(Path(spec_path).read_text())
-    report = {"attempts": 0, "stopped_cells": {}, "loopback": None}
-    if spec.get("network_namespace"):
-        try:
-            bring_loopback_up()
-            report["loopback"] = True
-        except OSError as err:
-            report["loopback"] = str(err)
+    report = {"attempts": 0, "stopped_cells": {}, "loopback": loopback}
     os.chdir(spec["course"])
     from nbgrader.apps import NbGraderAPI
 

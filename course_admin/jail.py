@@ -1,12 +1,12 @@
 """Inside the sandbox: the grading process of one submission, and the wrapper of its kernel.
 
 This file imports only the standard library at the top and is run by its path (``python
-.../jail.py``), not as ``-m course_lib...``, so that the kernel wrapper does not import
+.../jail.py``), not as ``-m course_admin...``, so that the kernel wrapper does not import
 ``course_lib`` (and torch) before the kernel does.
 
-:mod:`course_lib.instructor.sandbox` (the instructor's process) starts, for each submission::
+:mod:`course_admin.sandbox` (the instructor's process) starts, for each submission::
 
-    [unshare --user --map-root-user --net --pid --fork --kill-child]  python .../course_lib/instructor/jail.py grade SPEC
+    [unshare --user --map-root-user --net --pid --fork --kill-child]  python .../course_admin/jail.py grade SPEC
 
 in a throwaway copy of the course. ``grade`` runs nbgrader's ``autograde`` there (nbgrader's own
 API), with :class:`SafeExecute` in place of nbgrader's ``Execute`` preprocessor, and writes a
@@ -15,7 +15,7 @@ command is ``python .../jail.py kernel SPEC -- <the ipykernel command>``: that
 wrapper hides the instructor's folders (a private mount namespace with an empty read-only tmpfs
 over each), sets the resource limits, then becomes the kernel.
 
-What each mechanism does (``python -m course_lib instructor sandbox-info`` says which work here):
+What each mechanism does (``python -m course_admin sandbox-info`` says which work here):
 
 * ``setrlimit`` on the kernel (``resource``): address space (RLIMIT_AS: a 10 GB allocation fails
   with MemoryError), processes (RLIMIT_NPROC: a fork bomb stops at the limit), CPU seconds
@@ -94,7 +94,7 @@ def hide_paths(paths: list[str], bind: tuple[str, str] | None = None) -> list[st
 
 
 def set_limits(limits: dict) -> None:
-    """Resource limits of this process and its children (``limits`` as in ``sandbox.Limits.rlimits``):
+    """Resource limits of this process and its children (``limits`` as in ``limits.Limits.rlimits``):
     ``{"RLIMIT_AS": bytes, "RLIMIT_NPROC": n, "RLIMIT_CPU": s, "RLIMIT_FSIZE": bytes, ...}``."""
     for name, value in limits.items():
         which = getattr(resource, name)
@@ -106,7 +106,7 @@ def set_limits(limits: dict) -> None:
 
 
 def probe() -> dict:
-    """What works in this process: run by ``sandbox.mechanisms()`` inside the same ``unshare``."""
+    """What works in this process: run by ``limits.mechanisms()`` inside the same ``unshare``."""
     found = {"uid": os.getuid(), "pid": os.getpid()}
     try:
         bring_loopback_up()
@@ -151,9 +151,18 @@ def kernel_main(spec_path: str, argv: list[str]) -> None:
 # --- grading one submission (nbgrader's autograde with SafeExecute) ----------------------------
 
 def grade(spec_path: str) -> int:
-    from course_lib.instructor.execute import grade as grade_submission
+    """Bring the loopback interface up (in a network namespace), then autograde (``execute.grade``)."""
+    spec = json.loads(Path(spec_path).read_text())
+    loopback = None
+    if spec.get("network_namespace"):
+        try:
+            bring_loopback_up()
+            loopback = True
+        except OSError as err:
+            loopback = str(err)
+    from course_admin.execute import grade as grade_submission  # nbgrader: only in the grading process
 
-    return grade_submission(spec_path)
+    return grade_submission(spec_path, loopback)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["probe"]:
         print(json.dumps(probe()))
         return 0
-    print("usage: python .../course_lib/instructor/jail.py grade SPEC | kernel SPEC -- CMD... | probe", file=sys.stderr)
+    print("usage: python .../course_admin/jail.py grade SPEC | kernel SPEC -- CMD... | probe", file=sys.stderr)
     return 2
 
 

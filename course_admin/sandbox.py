@@ -7,28 +7,29 @@ For every submission, :class:`Sandbox` (in the instructor's process):
    and the student's submitted folder (symbolic links dropped) to a new temporary folder; the
    gradebook goes to a private folder beside it. Test cells the student deleted are put back
    (from the release notebook) so that they are graded rather than scored 0 in silence;
-2. runs ``python .../course_lib/instructor/jail.py grade`` there, in a new session, under
+2. runs ``python .../course_admin/jail.py grade`` there, in a new session, under
    ``unshare --user --map-root-user --net --pid --fork --kill-child`` where that works (no
    network, its own PID namespace), with a per-notebook wall clock; the kernel runs through
    ``jail.py kernel``, which hides the course folder, the templates and the private folder behind
-   empty read-only mounts and sets the resource limits (:class:`Limits`);
+   empty read-only mounts and sets the resource limits (:class:`~course_admin.limits.Limits`);
 3. reads the scores from the private gradebook, copies the autograded notebook into the course's
    ``autograded/`` (with a note at the top when the grader had to step in), and writes the scores
    into the course's gradebook with nbgrader's :class:`~nbgrader.api.Gradebook`.
 
 So a submission never runs where it can reach the course's gradebook, ``source/`` or another
 student's files, and whatever it does, the other submissions are graded the same.
-:func:`mechanisms` tells which of these the machine allows; without namespaces (no ``unshare``,
+:func:`course_admin.limits.mechanisms` tells which of these the machine allows; without namespaces (no ``unshare``,
 or user namespaces switched off) the grader falls back to resource limits, the wall clocks and
 the throwaway copy, and reports changes to the course folder (see docs/instructors.md).
+
+What a submission may use and the probe of the machine are in :mod:`course_admin.limits`; the
+results, the checks of a submitted notebook and the note to the student in :mod:`course_admin.submission`.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
-import re
 import resource
 import shutil
 import signal
@@ -39,247 +40,16 @@ import threading
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from . import course as nc
+from .limits import JAIL, UNSHARE, Limits, PidsCgroup, mechanisms
+from .submission import (CellGrade, GradeResult, copy_tree, fingerprint, first_error, note_cell,
+                         restore_deleted_cells, suspicious_code)
 
-JAIL = str(Path(__file__).resolve().with_name("jail.py"))  # run by path: see its docstring
-UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child"]
 MARKER = "COURSE_GRADER_SANDBOX"  # in the environment of every process of a sandbox: found and killed at the end
-
-
-@dataclass
-class Limits:
-    """What one submission may use. ``cell_timeout`` None: the course's ``Execute.timeout``."""
-
-    cell_timeout: int | None = None        # seconds per cell
-    notebook_timeout: int = 900            # seconds for the whole grading of one submission
-    memory_mb: int = 6144                  # address space of the kernel (torch alone maps ~3.3 GB)
-    max_processes: int = 64                # processes and threads in the sandbox (RLIMIT_NPROC)
-    file_size_mb: int = 64                 # largest file the kernel may write
-    max_output_bytes: int = 1_000_000      # output kept per cell while it runs
-    network: bool = False                  # True: no network namespace
-
-    def rlimits(self, namespaced: bool) -> dict:
-        nproc = self.max_processes
-        if not namespaced:  # RLIMIT_NPROC counts all the user's processes outside a user namespace
-            nproc += _count_own_processes()
-        return {"RLIMIT_AS": self.memory_mb * 2**20, "RLIMIT_NPROC": nproc,
-                "RLIMIT_CPU": self.notebook_timeout, "RLIMIT_FSIZE": self.file_size_mb * 2**20,
-                "RLIMIT_CORE": 0}
-
-
-def _count_own_processes() -> int:
-    uid, n = os.getuid(), 0
-    for entry in Path("/proc").iterdir():
-        try:
-            n += entry.name.isdigit() and entry.stat().st_uid == uid
-        except OSError:
-            pass
-    return n
-
-
-class PidsCgroup:
-    """A cgroup of the ``pids`` controller that caps the number of processes and threads of one
-    sandbox (``pids.max``). RLIMIT_NPROC does not bind processes of the real root user, so when
-    the grader runs as root this is what stops a fork bomb; it needs write access to the cgroup
-    tree (cgroup v1 ``/sys/fs/cgroup/pids`` or a v2 tree with the pids controller enabled)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    @staticmethod
-    def root() -> Path | None:
-        candidates = [Path("/sys/fs/cgroup/pids")]
-        unified = Path("/sys/fs/cgroup/unified") if Path("/sys/fs/cgroup/unified").is_dir() else Path("/sys/fs/cgroup")
-        try:
-            if "pids" in (unified / "cgroup.subtree_control").read_text().split():
-                candidates.append(unified)
-        except OSError:
-            pass
-        for path in candidates:
-            if (path / "cgroup.procs").is_file() and os.access(path, os.W_OK):
-                return path
-        return None
-
-    @classmethod
-    def create(cls, limit: int) -> "PidsCgroup | None":
-        root = cls.root()
-        if root is None:
-            return None
-        path = root / f"course-grader-{uuid.uuid4().hex[:12]}"
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(limit))
-        except OSError:
-            return None
-        return cls(path)
-
-    def add(self, pid: int) -> None:
-        (self.path / "cgroup.procs").write_text(str(pid))
-
-    def pids(self) -> list[int]:
-        try:
-            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
-
-    def remove(self) -> None:
-        for _ in range(50):
-            for pid in self.pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.1)
-
-
-@functools.lru_cache(maxsize=1)
-def mechanisms() -> dict:
-    """Which OS mechanisms work here: ``{"rlimits", "namespaces", "no_network", "hide", "detail"}``.
-
-    Probes by running ``jail probe`` under ``unshare``; takes a fraction of a second, once.
-    """
-    found = {"rlimits": True, "namespaces": False, "no_network": False, "hide": False, "detail": "",
-             "pids_cgroup": PidsCgroup.root() is not None, "root": os.geteuid() == 0}
-    if not shutil.which("unshare"):
-        found["detail"] = "unshare (util-linux) not found"
-        return found
-    with tempfile.TemporaryDirectory() as probe_dir:
-        Path(probe_dir, "visible").write_text("x")
-        try:
-            out = subprocess.run(UNSHARE + [sys.executable, JAIL, "probe"],
-                                 capture_output=True, text=True, timeout=60,
-                                 env={**os.environ, "COURSE_PROBE_DIR": probe_dir})
-        except (OSError, subprocess.TimeoutExpired) as err:
-            found["detail"] = f"unshare failed: {err}"
-            return found
-    if out.returncode != 0:
-        found["detail"] = f"unshare failed: {out.stderr.strip()[-300:]}"
-        return found
-    probe = json.loads(out.stdout.strip().splitlines()[-1])
-    found["namespaces"] = probe.get("loopback") is True
-    found["no_network"] = found["namespaces"] and "Network is unreachable" in str(probe.get("network", ""))
-    found["hide"] = probe.get("hide") is True
-    found["detail"] = json.dumps(probe)
-    return found
-
-
-# --- results --------------------------------------------------------------------------------------
-
-@dataclass
-class CellGrade:
-    grade_id: str
-    score: float
-    max_score: float
-    message: str = ""  # why it lost points: the first lines of its error
-
-
-@dataclass
-class GradeResult:
-    assignment: str
-    student: str
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict[str, CellGrade] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)  # what the grader did (timeouts, restored cells, ...)
-    seconds: float = 0.0
-
-    @property
-    def summary(self) -> str:
-        lost = [f"{c.grade_id} {c.score:g}/{c.max_score:g}: {c.message.splitlines()[0][:160] if c.message else ''}"
-                for c in self.cells.values() if c.score < c.max_score]
-        return "; ".join(self.messages + lost)
-
-
-# --- suspicious code and tampering ----------------------------------------------------------------
-
-SUSPICIOUS = [
-    (r"\bsys\.modules\b", "changes sys.modules"), (r"\bbuiltins\b|__builtins__", "touches builtins"),
-    (r"\bsys\.set(trace|profile)\b|\bsettrace\b", "sets a trace or profile function"),
-    (r"\bimportlib\b|__import__", "uses the import machinery"), (r"\bctypes\b", "uses ctypes"),
-    (r"\bos\.(fork|kill|setsid|_exit)\b|\bsignal\.signal\b", "forks, signals or exits the process"),
-    (r"gradebook|nbgrader|\.\./\.\./|/source/", "names grader files or folders"),
-    (r"\bget_ipython\b|\b_ih\b|\bIn\[", "reads the kernel's input history"),
-]
-
-
-def suspicious_code(nb) -> list[str]:
-    """What the student's own cells (not the locked ones) do that the instructor should look at."""
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not nc.nbgrader(c).get("locked"))
-    return [why for pattern, why in SUSPICIOUS if re.search(pattern, code)]
-
-
-def fingerprint(root: Path) -> dict[str, tuple[int, int]]:
-    """``{path: (size, mtime_ns)}`` of every file of the course that grading must not change:
-    ``source/``, ``release/`` and ``submitted/`` (the gradebook and ``autograded/`` are written by
-    the merges of other submissions graded at the same time)."""
-    prints = {}
-    for dirpath, dirnames, filenames in (w for sub in ("source", "release", "submitted") for w in os.walk(root / sub)):
-        for name in filenames:
-            path = Path(dirpath) / name
-            try:
-                st = path.lstat()
-            except OSError:
-                continue
-            prints[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
-    return prints
-
-
-# --- notebooks ------------------------------------------------------------------------------------
-
-def restore_deleted_cells(nb, reference) -> list[str]:
-    """Put back, in place, the locked cells of ``reference`` (the release notebook) missing from
-    ``nb``; autograde then restores their full source. Returns their grade_ids."""
-    present = {nc.nbgrader(c).get("grade_id") for c in nb.cells}
-    restored = []
-    for index, cell in enumerate(reference.cells):
-        meta = nc.nbgrader(cell)
-        gid = meta.get("grade_id")
-        if not gid or gid in present or not (meta.get("locked") or meta.get("grade")):
-            continue
-        before = {nc.nbgrader(c).get("grade_id") for c in reference.cells[:index]}
-        position = 0  # after the last cell of nb that comes before it in the reference
-        for i, c in enumerate(nb.cells):
-            if nc.nbgrader(c).get("grade_id") in before:
-                position = i + 1
-        nb.cells.insert(position, nbformat.from_dict(json.loads(json.dumps(cell))))
-        present.add(gid)
-        restored.append(gid)
-    return restored
-
-
-def _first_error(cell) -> str:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return f"{output.get('ename')}: {output.get('evalue')}".strip()
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return "wrote to stderr: " + output.get("text", "")[:300]
-    return ""
-
-
-def _note_cell(messages: list[str]):
-    text = "**Note from the grader.** " + " ".join(f"{m}." if not m.endswith(".") else m for m in messages)
-    return nbformat.v4.new_markdown_cell(text)
-
-
-def _copy_tree(src: Path, dest: Path) -> None:
-    """Copy regular files and folders only (a symlink in a submission could point anywhere)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in src.iterdir():
-        if entry.is_symlink():
-            continue
-        if entry.is_dir():
-            _copy_tree(entry, dest / entry.name)
-        elif entry.is_file():
-            shutil.copyfile(entry, dest / entry.name)
 
 
 # --- the sandbox ----------------------------------------------------------------------------------
@@ -366,10 +136,12 @@ class Sandbox:
 
     def _hidden_paths(self) -> list[str]:
         """Folders the kernel must not see (the course, the grader's templates and work folders,
-        the checkout's assignments/); never one that holds Python or course_lib."""
+        the checkout's assignments/); never one that holds Python, course_lib or course_admin (the
+        kernel imports ``course_admin.guard``)."""
         import course_lib
 
-        keep = [Path(sys.prefix).resolve(), Path(sys.executable).resolve(), Path(course_lib.__file__).resolve()]
+        keep = [Path(sys.prefix).resolve(), Path(sys.executable).resolve(), Path(course_lib.__file__).resolve(),
+                Path(__file__).resolve()]
         candidates = [self.root, self.base] + ([nc.COURSE] if nc.COURSE.is_dir() else [])
         hidden = []
         for path in candidates:
@@ -406,7 +178,7 @@ class Sandbox:
         private.mkdir()
         shutil.copyfile(tpl / "private" / "gradebook.db", private / "gradebook.db")
         dest = course / "submitted" / student / assignment
-        _copy_tree(submitted, dest)
+        copy_tree(submitted, dest)
         box = course / ".sandbox"  # the kernel's HOME, TMPDIR, runtime and kernelspec folders
         for name in ("home", "tmp", "runtime", "ipython", "config"):
             (box / name).mkdir(parents=True)
@@ -508,7 +280,7 @@ class Sandbox:
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         if graded_dir.is_dir():
-            _copy_tree(graded_dir, out_dir)
+            copy_tree(graded_dir, out_dir)
         timestamp = None
         if (submitted / "timestamp.txt").is_file():
             timestamp = (submitted / "timestamp.txt").read_text().strip() or None
@@ -536,11 +308,11 @@ class Sandbox:
                             cell.outputs, cell.execution_count = [], None
                 cells = {nc.nbgrader(c).get("grade_id"): c for c in nb.cells}
                 for grade in notebook.grades:
-                    message = _first_error(cells[grade.name]) if grade.name in cells else "cell missing"
+                    message = first_error(cells[grade.name]) if grade.name in cells else "cell missing"
                     result.cells[grade.name] = CellGrade(grade.name, float(grade.score), float(grade.max_score),
                                                          message if grade.score < grade.max_score else "")
                 if result.messages:
-                    nb.cells.insert(0, _note_cell(result.messages))
+                    nb.cells.insert(0, note_cell(result.messages))
                 nbformat.write(nb, path)
 
 
@@ -583,14 +355,3 @@ def _kill_sandbox(proc: subprocess.Popen, marker: str) -> None:
         if not found:
             break
         time.sleep(0.1)
-
-
-def course_hash(paths: list[Path]) -> str:
-    """sha256 over the files under ``paths`` (for the tests: proof that nothing changed)."""
-    digest = hashlib.sha256()
-    for root in paths:
-        for path in sorted(Path(root).rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                digest.update(str(path).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()

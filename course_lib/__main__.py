@@ -97,7 +97,7 @@ def _reproduce(args) -> int:
 
     runs = []
     for seed in args.seed:
-        results = common.reproduce(args.name, args.profile, seed, retrain=args.retrain, progress=not args.quiet)
+        results = common.reproduce(args.name, args.profile, seed, retrain=args.retrain or None, progress=not args.quiet)
         print(f"# {args.name}, profile {results['profile']}, seed {seed} ({results['seconds']} s)")
         _print_table(results["table"])
         runs.append(results)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 
-from course_lib.instructor import course as nc
+from course_admin import course as nc
+from course_admin.mutants import find_mutants
 
 ASSIGNMENT = "a01_receptive_fields"
 CONV, RF = "conv_output_size", "receptive_field_of_stack"
@@ -56,7 +57,7 @@ def build(release_nb, source_nb, course_root: str, repo_course: str) -> dict:
     intruder tries to reach by its absolute path), ``repo_course`` the checkout's assignments/."""
     rf, conv = answer(source_nb, RF), answer(source_nb, CONV)
     wrong_rf = body(source_nb, RF, "return 1, 1")
-    mutant = next(m for m in nc.find_mutants() if m.id == f"{ASSIGNMENT}/{CONV}__calls_reference")
+    mutant = next(m for m in find_mutants() if m.id == f"{ASSIGNMENT}/{CONV}__calls_reference")
     intruder = rf + f'''
 
 import glob, os, sqlite3

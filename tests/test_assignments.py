@@ -11,8 +11,8 @@ For each assignment, in a temporary copy of the course (the repository is never 
   second each) rather than by nbgrader (a kernel start each); that grader is checked against
   nbgrader itself, cell by cell, on the solution, the release notebook and one mutant.
 
-Helpers: course_lib/instructor/course.py, re-exported by tests/nbgrader_course.py
-(``python -m course_lib instructor mutants --verbose`` prints the mutant table).
+Helpers: course_admin/course.py, inprocess.py and mutants.py, re-exported by tests/nbgrader_course.py
+(``python -m course_admin mutants --verbose`` prints the mutant table).
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from course_lib import grading
 # ("Object of type <SubmittedAssignment> not in session ..."); the grades are stored all the same.
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
 
+ASSIGNMENTS = nc.find_assignments()
 MUTANTS = nc.find_mutants()
 STUDENTS = {"solution": "the source notebook, solutions and hidden tests included",
             "untouched": "the release notebook as handed out",
@@ -90,14 +91,14 @@ def round_trip(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sources():
-    return {a: nc.read_notebook(nc.source_path(a)) for a in nc.ASSIGNMENTS}
+    return {a: nc.read_notebook(nc.source_path(a)) for a in ASSIGNMENTS}
 
 
 # --- the course as committed ------------------------------------------------------------------
 
 def test_course_has_the_assignments():
-    assert {"a01_receptive_fields", "a02_unet"} <= set(nc.ASSIGNMENTS)
-    for assignment in nc.ASSIGNMENTS:  # generate_assignment copies everything in source/<a>/ to students
+    assert {"a01_receptive_fields", "a02_unet"} <= set(ASSIGNMENTS)
+    for assignment in ASSIGNMENTS:  # generate_assignment copies everything in source/<a>/ to students
         files = sorted(p.name for p in (nc.COURSE / "source" / assignment).iterdir()
                        if p.name not in (".ipynb_checkpoints", "__pycache__"))  # nbgrader skips these
         assert files == [f"{assignment}.ipynb"], f"source/{assignment} holds more than the notebook: {files}"
@@ -114,7 +115,7 @@ def test_config(round_trip):
     assert "nbgrader.preprocessors.ClearHiddenTests" in config.GenerateFeedback.preprocessors
 
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebook(assignment, sources):
     nb = sources[assignment]
     assert nb.metadata["kernelspec"] == {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -144,7 +145,7 @@ def test_source_notebook(assignment, sources):
 
 # --- nbgrader round trip ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_has_no_solutions(assignment, sources, round_trip):
     source = sources[assignment]
     release = nc.read_notebook(round_trip(assignment)["release"])
@@ -163,20 +164,20 @@ def test_release_has_no_solutions(assignment, sources, round_trip):
     assert all(c.get("outputs", []) == [] for c in release.cells)
 
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_gets_full_marks(assignment, round_trip):
     score, max_score, per_cell = round_trip(assignment)["scores"]["solution"]
     assert max_score > 0
     assert score == max_score, f"the solution lost points: {per_cell}"
 
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_release_gets_zero(assignment, round_trip):
     score, max_score, per_cell = round_trip(assignment)["scores"]["untouched"]
     assert score == 0, f"the release notebook earns points without any work: {per_cell}"
 
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_in_process_grader_agrees_with_nbgrader(assignment, sources, round_trip):
     """The mutants are graded in process: check that grader against nbgrader, cell by cell."""
     run = round_trip(assignment)
@@ -192,7 +193,7 @@ def test_in_process_grader_agrees_with_nbgrader(assignment, sources, round_trip)
     assert nc.total(nc.grade_in_process(sources[assignment])) == (max_score, max_score)
 
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback_hides_hidden_tests(assignment, sources, round_trip):
     round_trip(assignment)
     result = round_trip.api.generate_feedback(assignment, "solution")
@@ -211,7 +212,7 @@ def test_feedback_hides_hidden_tests(assignment, sources, round_trip):
 
 # --- mutants ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("assignment", nc.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_solution_has_three_mutants(assignment, sources):
     solution_ids = {nc.nbgrader(c)["grade_id"] for c in sources[assignment].cells if nc.is_solution_cell(c)}
     mutants = [m for m in MUTANTS if m.assignment == assignment]
@@ -221,23 +222,36 @@ def test_every_solution_has_three_mutants(assignment, sources):
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
-def test_mutant_is_a_wrong_solution(mutant, sources):
-    """Each mutant file: a comment saying what is wrong, then the solution cell with its
-    solution region changed and nothing else (so it stays in step with the source)."""
-    assert mutant.comment.startswith("# MUTANT: ") and len(mutant.comment) > 20
+def test_mutant_patch_applies_to_the_solution(mutant, sources):
+    """Each mutant file: the graded function, what is wrong and why a student would write it, then
+    hunks that still apply to the current solution cell and change its solution region only."""
+    assert mutant.bug and mutant.why and len(mutant.why) > 20, "say what is wrong and why it is plausible"
     cell = nc.cell_by_id(sources[mutant.assignment], mutant.grade_id)
-    body = mutant.text.split("\n", 1)[1].rstrip("\n")
-    inside, outside = nc.split_region(body, nc.BEGIN_SOLUTION, nc.END_SOLUTION)
+    assert nc.is_solution_cell(cell), f"{mutant.grade_id} is not a solution cell"
+    text = mutant.apply(cell.source)  # raises PatchError, naming the mutant and the line, if a hunk no longer fits
+    assert text != cell.source
+    inside, outside = nc.split_region(text, nc.BEGIN_SOLUTION, nc.END_SOLUTION)
     solution_inside, solution_outside = nc.split_region(cell.source, nc.BEGIN_SOLUTION, nc.END_SOLUTION)
-    assert outside == solution_outside, "a mutant changes the solution region only; update it to the source"
+    assert outside == solution_outside, "a mutant changes the solution region only"
     assert inside != solution_inside
+
+
+def test_a_patch_that_no_longer_matches_fails_loudly(sources):
+    """Where the solution changed under a hunk, applying the mutant names the mutant and the line."""
+    mutant = MUTANTS[0]
+    solution = nc.cell_by_id(sources[mutant.assignment], mutant.grade_id).source
+    _, hunks = mutant.parsed
+    changed = next(text for op, text, _ in hunks[0].lines if op == "-")  # a line the mutant removes
+    edited = solution.replace(changed, changed + "  # edited", 1)
+    with pytest.raises(nc.PatchError, match=re.escape(mutant.id) + r".*line \d+ " + re.escape(repr(changed))):
+        mutant.apply(edited)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_mutant_loses_points(mutant, sources):
     results = nc.grade_in_process(sources[mutant.assignment], {mutant.grade_id: mutant.text})
     got, best = nc.total(results)
-    assert got < best, f"{mutant.id} ({mutant.comment}) gets full marks: the tests miss this mistake"
+    assert got < best, f"{mutant.id} ({mutant.bug}) gets full marks: the tests miss this mistake"
     for r in results.values():  # the failure message helps: it is an AssertionError from the checks
         if not r.passed:
             assert r.error.startswith("AssertionError: "), f"{r.grade_id}: {r.error}"

@@ -1,7 +1,7 @@
-"""The instructor command (course_lib/instructor): release, collect, sandboxed autograde, feedback,
+"""The instructor command (course_admin): release, collect, sandboxed autograde, feedback,
 export, leak check, mutation score; and grading that survives hostile submissions.
 
-One flow, on a temporary copy of the course: ``python -m course_lib instructor grade`` takes a
+One flow, on a temporary copy of the course: ``python -m course_admin grade`` takes a
 folder of a01 submissions (tests/hostile_submissions.py: the solution, the untouched release, a
 submission that only calls course_lib's reference, and hostile ones: an endless loop that ignores
 SIGINT, ``os._exit``, a fork bomb, a 10 GB allocation, 10 MB of output, writes to the gradebook,
@@ -24,9 +24,10 @@ import pytest
 
 import hostile_submissions as hs
 from course_lib import grading
-from course_lib.instructor import cli, redact
-from course_lib.instructor import course as nc
-from course_lib.instructor.sandbox import Limits, course_hash, mechanisms, restore_deleted_cells
+from course_admin import course as nc
+from course_admin import inprocess, leaks, mutants, redact, term
+from course_admin.limits import Limits, mechanisms
+from course_admin.submission import course_hash, restore_deleted_cells
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
 A = hs.ASSIGNMENT
@@ -36,9 +37,9 @@ CELL_TIMEOUT = 20  # seconds per cell in the flow (the first test cell imports t
 def run_cli(*args) -> tuple[int, str]:
     out = io.StringIO()
     with redirect_stdout(out):
-        from course_lib.__main__ import main
+        from course_admin.__main__ import main
 
-        code = main(["instructor", *map(str, args)])
+        code = main([*map(str, args)])
     return code, out.getvalue()
 
 
@@ -128,8 +129,8 @@ def test_feedback_pages_without_leaks(flow):
     root = flow["root"]
     pages = sorted((root / "feedback").glob(f"*/{A}/{A}.html"))
     assert {p.parent.parent.name for p in pages} == set(hs.EXPECTED)
-    assert cli.check_leaks(root, A) == []
-    text = cli.html_text((root / "feedback" / "intruder" / A / f"{A}.html").read_text())
+    assert leaks.check_leaks(root, A) == []
+    text = leaks.html_text((root / "feedback" / "intruder" / A / f"{A}.html").read_text())
     assert redact.REDACTED in text, "the intruder printed the kernel's input history: lines must be removed"
     assert "cannot read" in text  # the hidden tests in source/ were out of reach
 
@@ -142,12 +143,12 @@ def test_check_leaks_finds_a_leak(flow, tmp_path):
     hidden = sorted(l for l in nc.secret_lines(nc.read_notebook(nc.source_path(A, root))) if len(l) > 30)[0]
     page = root / "feedback" / "solution" / A / f"{A}.html"
     page.write_text(page.read_text() + f"<pre>{hidden}</pre>")
-    assert any(hidden in leak for leak in cli.check_leaks(root, A))
+    assert any(hidden in leak for leak in leaks.check_leaks(root, A))
 
 
 def test_regrading_gives_identical_scores(flow):
     root = flow["root"]
-    again = cli.autograde(root, A, ["calls_reference"], Limits(cell_timeout=CELL_TIMEOUT), log=lambda *a: None)
+    again = term.autograde(root, A, ["calls_reference"], Limits(cell_timeout=CELL_TIMEOUT), log=lambda *a: None)
     for result in again:
         first = {r["cell"]: float(r["score"]) for r in flow["report"] if r["student"] == result.student}
         assert first.pop("(total)") == result.score
@@ -168,17 +169,19 @@ def test_mutants_command():
     code, out = run_cli("mutants", A)
     assert code == 0, out
     assert f"| {A} | 10/10 | 0/10 |" in out and "100%" in out
-    rows = cli.mutation_report(nc.COURSE, [A])
+    rows = mutants.mutation_report(nc.COURSE, [A])
     assert rows[0]["caught"] == rows[0]["mutants"] >= 6 and rows[0]["survivors"] == []
 
 
 def test_mutation_report_lists_survivors(tmp_path):
-    """A 'mutant' identical to the solution survives and is named."""
+    """A 'mutant' that only adds a comment to the solution survives and is named."""
     source = nc.read_notebook(nc.source_path(A))
     folder = tmp_path / "mutants" / A
     folder.mkdir(parents=True)
-    (folder / f"{hs.CONV}__same_as_solution.py").write_text("# MUTANT: none\n" + nc.cell_by_id(source, hs.CONV).source)
-    rows = cli.mutation_report(nc.COURSE, [A], tmp_path / "mutants")
+    solution = nc.cell_by_id(source, hs.CONV).source
+    hunks = mutants.make_hunks(solution, solution + "\n# the same solution")
+    (folder / f"{hs.CONV}__same_as_solution.patch").write_text(mutants.format_mutant(hs.CONV, "none", "none", hunks))
+    rows = mutants.mutation_report(nc.COURSE, [A], tmp_path / "mutants")
     assert rows[0]["survivors"] == [f"{hs.CONV}__same_as_solution"] and rows[0]["score"] == 0
 
 
@@ -199,7 +202,7 @@ def test_collect(tmp_path):
     (incoming / "cy").mkdir()
     nc.nbformat.write(nb, incoming / "cy" / "anything.ipynb")
     (incoming / "link.ipynb").symlink_to(incoming / "ann.ipynb")
-    done = cli.collect(root, "a99", incoming)
+    done = term.collect(root, "a99", incoming)
     assert {k for k, v in done.items() if v == "ok"} == {"ann", "bo", "cy"}
     assert "expected 1" in done["two"] and "not a readable notebook" in done["broken"] and "link" not in done
     assert (root / "submitted" / "bo" / "a99" / "a99.ipynb").is_file()
@@ -232,7 +235,7 @@ def test_redact():
 def test_guard_restores_helpers_and_catches_patches():
     import torch
 
-    from course_lib.instructor import guard
+    from course_admin import guard
 
     namespace = {"check_equal": lambda *a, **k: None, "__name__": "__main__"}
     guard.restore(namespace)
@@ -269,7 +272,7 @@ def test_check_not_calling():
         grading.check_not_calling(lambda n, k: (_ for _ in ()).throw(NotImplementedError()), forbidden, 1, 1, what="f")
 
 
-CALLS_REFERENCE = [m for m in nc.find_mutants() if m.name == "calls_reference"]
+CALLS_REFERENCE = [m for m in mutants.find_mutants() if m.name == "calls_reference"]
 
 
 @pytest.mark.parametrize("mutant", CALLS_REFERENCE, ids=[m.id for m in CALLS_REFERENCE])
@@ -277,9 +280,9 @@ def test_calling_the_reference_scores_zero_for_that_part(mutant):
     """A solution that hands the work to course_lib's reference loses every test cell of its part
     (the cells that fail when that solution is the release stub), each saying why."""
     source = nc.read_notebook(nc.source_path(mutant.assignment))
-    stub = cli._stub(nc.cell_by_id(source, mutant.grade_id).source)
-    part = {gid for gid, r in nc.grade_in_process(source, {mutant.grade_id: stub}).items() if not r.passed}
-    results = nc.grade_in_process(source, {mutant.grade_id: mutant.text})
+    stub = nc.release_stub(nc.cell_by_id(source, mutant.grade_id).source)
+    part = {gid for gid, r in inprocess.grade_in_process(source, {mutant.grade_id: stub}).items() if not r.passed}
+    results = inprocess.grade_in_process(source, {mutant.grade_id: mutant.text})
     assert part and {gid for gid, r in results.items() if not r.passed} == part
     for gid in part:
         assert " calls " in results[gid].error and "scores 0" in results[gid].error, results[gid].error

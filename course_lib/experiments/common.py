@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoints import WEIGHTS_DIR, load_weights, save_weights
+from ..checkpoints import WEIGHTS_DIR, load_weights, retrain_requested, save_weights
 from ..device import seed_everything
 from ..profile import Profile, get_profile
 from ..train import train_loop
@@ -294,14 +294,16 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
     return runs
 
 
-def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | None = None, retrain: bool = False,
-         progress: bool = True) -> dict[str, Run]:
+def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | None = None,
+         retrain: bool | None = None, progress: bool = True) -> dict[str, Run]:
     """Train-or-load: every member (or ``members``) with its stored weights, trained first (and stored)
-    when a weight file is missing or ``retrain`` is true.
+    when a weight file is missing or ``retrain`` is true (``None``: the environment variable
+    ``COURSE_RETRAIN=1`` asks for it, :func:`course_lib.checkpoints.retrain_requested`).
 
     Returns:
         ``{member: Run}`` in eval mode; ``run.meta`` is the stored file's record (``trained`` says which).
     """
+    retrain = retrain_requested() if retrain is None else retrain
     runs = {}
     for member in _select(module, cfg, members):
         seed_everything(seed)
@@ -413,9 +415,10 @@ def experiment(name: str) -> ModuleType:
     return importlib.import_module(f"{__package__}.{name}")
 
 
-def reproduce(name: str, profile: Profile | str | None = None, seed: int = 0, *, retrain: bool = False,
+def reproduce(name: str, profile: Profile | str | None = None, seed: int = 0, *, retrain: bool | None = None,
               progress: bool = True) -> dict:
-    """Score an experiment's stored weights (train-or-load; ``retrain`` trains first).
+    """Score an experiment's stored weights (train-or-load; ``retrain`` trains first, ``None`` follows
+    ``COURSE_RETRAIN``).
 
     Returns:
         ``{"experiment", "profile", "seed", "seconds", "config", "table", ...extras}`` where ``table`` is
