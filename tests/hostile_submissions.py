@@ -92,7 +92,7 @@ for path in [COURSE + "/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", "../../../sourc
     return {
         "solution": student_notebook(release_nb, source_nb),
         "untouched": copy.deepcopy(release_nb),
-        "calls_reference": student_notebook(release_nb, source_nb, {CONV: mutant.text.split("\n", 1)[1]}),
+        "calls_reference": student_notebook(release_nb, source_nb, {CONV: mutant.text}),
         # an endless loop that ignores SIGINT, after a right answer
         "loop": student_notebook(release_nb, source_nb, {RF: rf + "\n\nimport signal\nsignal.signal(signal.SIGINT, "
                                                          "signal.SIG_IGN)\nwhile True:\n    pass\n"}),
