@@ -1,5 +1,6 @@
 """Notebook 10 (restoration): metrics on the Y channel, masked losses, paired data, SRCNN, DnCNN,
-Context Encoder, and train-or-load retraining that lowers the loss."""
+Context Encoder, train-or-load retraining that lowers the loss, and the notebook's mechanism cells (SRCNN's
+forward and training step, the Context Encoder's step) against the library's."""
 from __future__ import annotations
 
 import math
@@ -9,11 +10,15 @@ import pytest
 import torch
 
 from course_lib.data.photos import PHOTO_SPLITS
-from course_lib.data.restoration import (RESTORATION_SPLITS, add_noise, apply_mask, bicubic_degrade, center_mask,
-                                         modcrop, sr_patches)
+from course_lib.data.restoration import (RESTORATION_SPLITS, add_noise, apply_mask, augmented_batches, bicubic_degrade,
+                                         center_mask, modcrop, noisy_batches, sr_patches)
+from course_lib.experiments import common
 from course_lib.losses import masked_l2_loss
-from course_lib.metrics import masked_mse, masked_psnr, psnr, psnr_y, rgb_to_y, ssim_y
+from course_lib.metrics import masked_mse, psnr, rgb_to_y, ssim
 from course_lib.models.srcnn import SRCNN
+from notebook_cells import cell_namespace
+
+NOTEBOOK = "10_restoration.ipynb"
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -27,7 +32,7 @@ def test_rgb_to_y_is_bt601_studio_range():
         rgb_to_y(np.zeros((4, 4)))
 
 
-def test_psnr_y_by_hand_with_border_crop():
+def test_luma_psnr_by_hand_with_border_crop():
     rng = np.random.default_rng(0)
     target = rng.random((20, 24))
     pred = target.copy()
@@ -35,23 +40,24 @@ def test_psnr_y_by_hand_with_border_crop():
     pred[0, :] += 0.5                             # on the border: cropped away with border >= 1
     inner = (pred - target)[2:-2, 2:-2] * 255
     expected = 10 * math.log10(255 ** 2 / np.mean(inner ** 2))
-    assert psnr_y(pred, target, border=2) == pytest.approx(expected, abs=1e-9)
-    assert psnr_y(pred, target, border=0) < psnr_y(pred, target, border=2)
-    assert psnr_y(target, target, border=2) == float("inf")
+    assert psnr(pred, target, data_range=1.0, luma=True, border=2) == pytest.approx(expected, abs=1e-9)
+    assert psnr(pred, target, data_range=1.0, luma=True) < psnr(pred, target, data_range=1.0, luma=True, border=2)
+    assert psnr(target, target, data_range=1.0, luma=True, border=2) == float("inf")
     with pytest.raises(ValueError, match="shape"):
-        psnr_y(pred[:-1], target)
+        psnr(pred[:-1], target, data_range=1.0, luma=True)
     with pytest.raises(ValueError, match="border"):
-        psnr_y(pred, target, border=10)
+        psnr(pred, target, data_range=1.0, luma=True, border=10)
 
 
-def test_psnr_y_converts_rgb_and_ssim_is_one_for_identical():
+def test_luma_psnr_converts_rgb_and_ssim_is_one_for_identical():
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-5, 6, a.shape), 0, 255).astype(np.uint8)
     ya, yb = rgb_to_y(a), rgb_to_y(b)
-    assert psnr_y(b, a, 3) == pytest.approx(psnr_y(yb.astype(np.float64) / 255, ya / 255, 3), abs=1e-9)
-    assert ssim_y(a, a, 2) == pytest.approx(1.0)
-    assert ssim_y(b, a, 2) < 1.0
+    assert psnr(b, a, data_range=255, luma=True, border=3) == pytest.approx(
+        psnr(yb.astype(np.float64) / 255, ya / 255, data_range=1.0, luma=True, border=3), abs=1e-9)
+    assert ssim(a, a, data_range=255, luma=True, border=2) == pytest.approx(1.0)
+    assert ssim(b, a, data_range=255, luma=True, border=2) < 1.0
 
 
 def test_masked_errors_only_count_the_mask():
@@ -61,8 +67,8 @@ def test_masked_errors_only_count_the_mask():
     p[..., 2:6, 2:6] = 0.5
     p[..., 0, 0] = 1.0                            # outside the hole: ignored
     assert masked_mse(p, t, mask) == pytest.approx(0.25)
-    assert masked_psnr(p, t, mask) == pytest.approx(10 * math.log10(1 / 0.25))
-    assert psnr(p, t) < masked_psnr(p, t, mask) + 100
+    assert psnr(p, t, data_range=1.0, mask=mask) == pytest.approx(10 * math.log10(1 / 0.25))
+    assert psnr(p, t, data_range=1.0) < psnr(p, t, data_range=1.0, mask=mask) + 100
     with pytest.raises(ValueError, match="empty"):
         masked_mse(p, t, torch.zeros_like(mask))
 
@@ -126,6 +132,21 @@ def test_noise_has_the_asked_sigma():
     assert masked[0, :, 4, 4].tolist() == [0.5] * 3 and masked[0, :, 0, 0].tolist() == [0.0] * 3
 
 
+def test_training_batches_are_seeded_augmented_and_noisy_as_asked():
+    clean = torch.rand(10, 1, 8, 8)
+    a, b = augmented_batches(clean, clean + 1, batch_size=4, seed=3), augmented_batches(clean, clean + 1, batch_size=4,
+                                                                                         seed=3)
+    for _ in range(3):
+        (x, x1), (y, _) = next(a), next(b)
+        assert x.shape == (4, 1, 8, 8) and torch.equal(x, y) and torch.equal(x1, x + 1)  # aligned, reproducible
+    noisy = noisy_batches(torch.full((6, 1, 64, 64), 0.5), batch_size=8, sigma_range=(10.0, 55.0), seed=0)
+    for _ in range(3):
+        y, v = next(noisy)
+        assert torch.allclose(y - v, torch.full_like(y, 0.5))          # noisy = clean + noise, not clipped
+        sd = v.flatten(1).std(1) * 255
+        assert bool(((sd > 10 * 0.9) & (sd < 55 * 1.1)).all()) and float(sd.max() - sd.min()) > 1, sd  # a level each
+
+
 # ----------------------------------------------------------------------------- SRCNN
 
 def test_srcnn_shapes_layers_and_residual():
@@ -148,49 +169,58 @@ def test_srcnn_shapes_layers_and_residual():
 
 
 def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
-    """The train-or-load rule: retraining a few steps from scratch lowers the loss."""
+    """The train-or-load rule: retraining a few steps from scratch lowers the loss; the stored file loads back."""
     from course_lib.experiments import super_resolution as sr
 
     torch.set_num_threads(1)
+    monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
     # the paper's plain (non-residual) form starts from a random image, so a few steps lower its loss clearly;
     # the residual form starts at bicubic's error, which a few noisy batches cannot reliably improve
-    cfg = sr.make_config("fast", steps=(30,), n_patches=256, patch_size=24, batch_size=8, lr=2e-3, scales=(2,),
+    cfg = sr.Config.make("fast", steps=(30, 30, 30), n_patches=256, patch_size=24, batch_size=8, lr=2e-3,
                          residual=False)
-    monkeypatch.setattr(sr, "weight_path", lambda stem, profile: tmp_path / f"{stem}.pt")
     small = sr.sr_patches
     monkeypatch.setattr(sr, "sr_patches", lambda *a, **k: small(*a, **k, photos=("camera", "astronaut")))
-    model, meta = sr.get_srcnn(2, cfg, "fast", retrain=True, progress=False)
-    assert meta["trained"] and (tmp_path / "srcnn_x2.pt").is_file()
-    loss = meta["loss"]  # every 10th step
+    run = common.train(sr, cfg, seed=1, members=["x2"], progress=False)["x2"]
+    assert run.meta["trained"] and (tmp_path / "srcnn_x2_fast_seed1.pt").is_file()
+    loss = run.meta["history"]["loss"][::10]
     assert loss[-1] < 0.5 * loss[0], loss
-    again, meta2 = sr.get_srcnn(2, cfg, "fast", retrain=False, progress=False)
-    assert not meta2["trained"] and "course_lib.experiments.super_resolution" in meta2["command"]
+    again = common.load(sr, cfg, seed=1, members=["x2"], retrain=False, progress=False)["x2"]
+    assert not again.meta["trained"] and "python -m course_lib train super_resolution" in again.meta["command"]
     x = torch.rand(1, 1, 16, 16)
-    assert torch.allclose(again(x), model(x), atol=1e-2)  # fp16 storage
+    with torch.no_grad():
+        assert torch.allclose(again.net(x), run.net(x), atol=1e-2)  # fp16 storage
+    with pytest.raises(ValueError, match="member"):
+        sr.build(cfg, "x5")
 
 
 def test_stored_srcnn_weights_beat_bicubic():
     """The committed weights (course_lib/weights/srcnn_x*.pt) load and beat bicubic on a held-out crop."""
     from course_lib.experiments import super_resolution as sr
 
-    cfg = sr.make_config("fast")
-    for scale in (2, 4):
-        model, meta = sr.get_srcnn(scale, cfg, "fast", retrain=False, progress=False)
-        assert not meta["trained"]
-        row = sr.summary_row(scale, sr.evaluate(model, scale, crop=96))
-        assert row["gain_db"] > 0, row
+    cfg = sr.Config.make("fast", eval_crop=96)
+    runs = common.load(sr, cfg, members=["x2", "x4"], retrain=False, progress=False)
+    assert not any(r.meta["trained"] for r in runs.values())
+    rows, _ = sr.evaluate(cfg, runs)
+    assert [r["scale"] for r in rows] == ["x2", "x4"] and all(r["gain_db"] > 0 for r in rows), rows
 
 
 def test_stored_restoration_weights_load():
-    """Every committed restoration weight file fits its model and names the command that made it."""
+    """Every committed restoration weight file fits its member's model, records the command that made it, and
+    the weights README lists the command that makes it now."""
     from course_lib.experiments import denoising as dn
     from course_lib.experiments import inpainting as ip
+    from course_lib.experiments import super_resolution as sr
 
-    _, meta = dn.get_dncnn(dn.make_config("fast"), "fast", retrain=False, progress=False)
-    assert not meta["trained"] and meta["command"].startswith("python -m course_lib.experiments.denoising")
-    for adversarial in (False, True):
-        _, meta = ip.get_context_encoder(adversarial, ip.make_config("fast"), "fast", retrain=False, progress=False)
-        assert not meta["trained"] and meta["command"].startswith("python -m course_lib.experiments.inpainting")
+    readme = (common.WEIGHTS_DIR / "README.md").read_text()
+    assert sr.MEMBERS == ("x2", "x3", "x4") and ip.MEMBERS == ("L2", "L2+adv") and dn.MEMBERS == ("dncnn",)
+    for module in (sr, ip, dn):
+        name = module.__name__.rsplit(".", 1)[-1]
+        cfg = module.Config.make("fast")
+        for member, run in common.load(module, cfg, retrain=False, progress=False).items():
+            assert not run.meta["trained"] and name in run.meta["command"], (member, run.meta)
+            for stem in run.stored.values():
+                assert (common.WEIGHTS_DIR / f"{stem}.pt").is_file() and f"`{stem}.pt`" in readme, stem
+        assert f"python -m course_lib train {name}" in readme, name
 
 
 # ----------------------------------------------------------------------------- DnCNN, Context Encoder
@@ -230,17 +260,18 @@ def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypat
     from course_lib.experiments import inpainting as ip
 
     torch.set_num_threads(1)
-    for mod in (dn, ip):
-        monkeypatch.setattr(mod, "weight_path", lambda stem, profile: tmp_path / f"{stem}.pt")
+    monkeypatch.setattr(common, "WEIGHTS_DIR", tmp_path)     # seed 0, fast: the "committed" files go to tmp_path
     grey, colour = dn.grey_patches, ip.colour_patches
     monkeypatch.setattr(dn, "grey_patches", lambda *a, **k: grey(*a, **k, photos=("camera", "astronaut")))
     monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
-    cfg = dn.make_config("fast", steps=40, n_patches=128, patch_size=24, batch_size=8, depth=4, features=16)
-    _, meta = dn.get_dncnn(cfg, "fast", retrain=True, progress=False)
-    assert meta["trained"] and meta["loss"][-1] < 0.5 * meta["loss"][0], meta["loss"]
-    cfg = ip.make_config("fast", steps=30, n_patches=64, image_size=32, hole=16, base=8, batch_size=8, lr=2e-3)
-    _, meta = ip.get_context_encoder(True, cfg, "fast", retrain=True, progress=False)
-    assert meta["trained"] and np.mean(meta["rec"][-2:]) < 0.5 * meta["rec"][0], meta["rec"]
+    cfg = dn.Config.make("fast", steps=40, n_patches=128, patch_size=24, batch_size=8, depth=4, features=16)
+    run = common.train(dn, cfg, progress=False)["dncnn"]
+    loss = run.meta["history"]["loss"][::10]
+    assert run.meta["trained"] and (tmp_path / "dncnn.pt").is_file() and loss[-1] < 0.5 * loss[0], loss
+    cfg = ip.Config.make("fast", steps=30, n_patches=64, image_size=32, hole=16, base=8, batch_size=8, lr=2e-3)
+    run = common.train(ip, cfg, members=["L2+adv"], progress=False)["L2+adv"]
+    rec = run.meta["history"]["rec"][::5]
+    assert run.meta["trained"] and (tmp_path / "ce_adv.pt").is_file() and np.mean(rec[-2:]) < 0.5 * rec[0], rec
 
 
 def test_paper_numbers_are_the_tpami_table():
@@ -248,3 +279,67 @@ def test_paper_numbers_are_the_tpami_table():
 
     assert PAPER_SET5 == {2: {"bicubic": 33.66, "SRCNN": 36.66}, 3: {"bicubic": 30.39, "SRCNN": 32.75},
                           4: {"bicubic": 28.42, "SRCNN": 30.49}}
+
+
+# ----------------------------------------------------------------------------- the notebook's mechanism cells
+
+def _same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("residual, f2", [(True, 5), (False, 5), (True, 1)])
+def test_notebook_srcnn_forward_is_the_library_forward(residual, f2):
+    forward = cell_namespace(NOTEBOOK, defines="srcnn_forward", preamble="import torch")["srcnn_forward"]
+    torch.manual_seed(0)
+    net = SRCNN(f2=f2, residual=residual)
+    with torch.no_grad():
+        net.conv3.weight.normal_(0, 0.05)          # a last layer far from zero, as after training
+        net.conv3.bias.fill_(-0.02)
+    x = torch.rand(2, 1, 17, 13)
+    with torch.no_grad():
+        assert torch.equal(forward(net, x), net(x))
+
+
+def test_notebook_srcnn_train_step_is_the_library_step(monkeypatch):
+    """Same batches, same seed: the notebook's step and sr.train_step give the same losses and the same
+    weights, Adam moments and learning rates after every step."""
+    from course_lib.experiments import super_resolution as sr
+
+    torch.set_num_threads(1)
+    small = sr.sr_patches
+    monkeypatch.setattr(sr, "sr_patches", lambda *a, **k: small(*a, **k, photos=("camera",)))
+    ns = cell_namespace(NOTEBOOK, defines="srcnn_forward", preamble="import torch")
+    step = cell_namespace(NOTEBOOK, defines="srcnn_train_step", namespace=ns)["srcnn_train_step"]
+    cfg = sr.Config.make("fast", steps=(4, 4, 4), n_patches=64, patch_size=20, batch_size=4)
+    nb_run, lib_run = sr.build(cfg, "x2", seed=1), sr.build(cfg, "x2", seed=1)
+    start = {k: v.clone() for k, v in nb_run.net.state_dict().items()}
+    for batch, _ in zip(nb_run.batches(), range(4)):
+        assert step(nb_run, batch) == sr.train_step(lib_run, batch)
+        assert _same_state(nb_run.net, lib_run.net)
+        assert nb_run.sched.get_last_lr() == lib_run.sched.get_last_lr()
+    assert not torch.equal(start["conv1.weight"], nb_run.net.conv1.weight)   # the steps did change the weights
+    assert all(torch.equal(a["exp_avg_sq"], b["exp_avg_sq"]) for a, b in
+               zip(nb_run.opt.state_dict()["state"].values(), lib_run.opt.state_dict()["state"].values()))
+
+
+@pytest.mark.parametrize("member", ["L2", "L2+adv"])
+def test_notebook_context_encoder_step_is_the_library_step(member, monkeypatch):
+    from course_lib.experiments import inpainting as ip
+
+    torch.set_num_threads(1)
+    colour = ip.colour_patches
+    monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
+    preamble = ("import torch\nfrom course_lib.data import restoration as R\n"
+                "from course_lib.losses import masked_l2_loss")
+    step = cell_namespace(NOTEBOOK, defines="context_encoder_train_step", preamble=preamble)["context_encoder_train_step"]
+    cfg = ip.Config.make("fast", steps=3, n_patches=16, image_size=32, hole=16, base=4, batch_size=4)
+    nb_run, lib_run = ip.build(cfg, member, seed=1), ip.build(cfg, member, seed=1)
+    start = {k: v.clone() for k, v in nb_run.G.state_dict().items()}
+    for x, _ in zip(nb_run.batches(), range(3)):
+        logs = step(nb_run, x)
+        assert logs == ip.train_step(lib_run, x) and set(logs) == ({"rec", "adv", "loss_D"} if member == "L2+adv"
+                                                                    else {"rec"})
+        assert all(_same_state(nb_run.models[r], lib_run.models[r]) for r in nb_run.models)
+    assert set(nb_run.models) == ({"G", "D"} if member == "L2+adv" else {"G"})
+    assert any(not torch.equal(v, nb_run.G.state_dict()[k]) for k, v in start.items() if v.is_floating_point())

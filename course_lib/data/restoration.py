@@ -14,6 +14,11 @@ Three degradations, each a pair ``(degraded, clean)``:
 photos, for luma tasks); every score is measured on the four held-out colour photos (coffee, chelsea,
 flower, grace_hopper), of which no pixel is ever trained on.
 
+**Training batches** are endless, seeded iterators: :func:`augmented_batches` (random rows with replacement,
+one random flip/rotation per batch) and, for blind denoising, :func:`noisy_batches` (a noise level per patch).
+The test sets are :func:`sr_held_out` (super-resolution pairs), :func:`held_out_crops` (whole photos or centre
+crops) and :func:`held_out_patches` (inpainting crops).
+
 Bicubic resizing is PyTorch's ``F.interpolate(mode="bicubic", antialias=True)`` (Keys' cubic with
 a = -0.75 and, when shrinking, a kernel widened by the scale as in MATLAB's ``imresize``); results are
 clipped to [0, 1]. Its numbers differ slightly from MATLAB's, so bicubic baselines here are not exactly
@@ -241,6 +246,48 @@ def augment(batch: torch.Tensor, *others: torch.Tensor, generator: torch.Generat
     return tuple(out)
 
 
+def augmented_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0,
+                      generator: torch.Generator | None = None):
+    """Endless training batches of aligned patches: ``batch_size`` rows drawn at random *with replacement*,
+    then one random flip/rotation for the whole batch (:func:`augment`).
+
+    Args:
+        tensors: patches with the same first dimension, ``N x C x H x W`` (e.g. ``lr_up`` and ``hr``).
+        batch_size: rows per batch.
+        seed: seeds the draws (a ``torch.Generator``), unless ``generator`` is given.
+        generator: a generator to draw from (shared with the caller, e.g. :func:`noisy_batches`).
+
+    Yields:
+        Tuples of ``len(tensors)`` tensors ``batch_size x C x H x W``.
+    """
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
+    while True:
+        idx = torch.randint(0, len(tensors[0]), (batch_size,), generator=g)
+        yield augment(*(t[idx] for t in tensors), generator=g)
+
+
+def noisy_batches(clean: torch.Tensor, batch_size: int, sigma_range: tuple[float, float], seed: int = 0):
+    """Endless blind-denoising batches (the DnCNN-B setting of Zhang et al. 2017, Sec. IV-A): random
+    augmented clean patches (:func:`augmented_batches`), each with its own noise level drawn uniformly from
+    ``sigma_range`` (0-255 scale) and fresh white Gaussian noise, not clipped.
+
+    Args:
+        clean: ``N x 1 x H x W`` clean patches in [0, 1] (:func:`grey_patches`).
+        batch_size: patches per batch.
+        sigma_range: ``(low, high)`` noise standard deviations on the 0-255 scale.
+        seed: seeds every draw (one ``torch.Generator`` for patches, levels and noise).
+
+    Yields:
+        ``(noisy, noise)``: two ``float32 batch_size x 1 x H x W`` tensors, ``noisy = clean + noise``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = sigma_range
+    for (x,) in augmented_batches(clean, batch_size=batch_size, generator=g):
+        sigma = lo + (hi - lo) * torch.rand(batch_size, 1, 1, 1, generator=g)
+        noise = torch.randn(x.shape, generator=g) * sigma / 255.0
+        yield x + noise, noise
+
+
 # ----------------------------------------------------------------------------- held-out images
 
 def held_out_crops(kind: str = "luma", crop: int | None = None) -> dict[str, np.ndarray]:
@@ -269,3 +316,27 @@ def held_out_crops(kind: str = "luma", crop: int | None = None) -> dict[str, np.
             im = im[y:y + crop, x:x + crop]
         out[name] = np.ascontiguousarray(im)
     return out
+
+
+def sr_held_out(scale: int, crop: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The super-resolution test pairs: ``name -> (bicubic input, HR)`` luma of the held-out photos, each
+    ``float32 H x W`` in [0, 1], ``H`` and ``W`` multiples of ``scale`` (:func:`modcrop`, then
+    :func:`bicubic_degrade`); ``crop`` as in :func:`held_out_crops`."""
+    out = {}
+    for name, im in held_out_crops("luma", crop).items():
+        hr = modcrop(im, scale)
+        up = bicubic_degrade(torch.from_numpy(hr)[None, None], scale)[1][0, 0].numpy()
+        out[name] = (up, hr)
+    return out
+
+
+def held_out_patches(size: int, n_per_photo: int, seed: int = 0, min_std: float = 0.03) -> torch.Tensor:
+    """RGB test crops for inpainting: ``float32 N x 3 x size x size`` in [0, 1], ``n_per_photo`` from each
+    held-out photo in turn, at random textured positions (the rule of :func:`colour_patches`; photo ``k``
+    is drawn with ``numpy.random.default_rng(seed + 100 + k)``)."""
+    out = []
+    for k, name in enumerate(RESTORATION_SPLITS["test"]):
+        im = load_photo(name).astype(np.float32) / 255.0
+        pos = _random_patches([im], size, n_per_photo, np.random.default_rng(seed + 100 + k), min_std, np.ones(1))
+        out += [im[y:y + size, x:x + size] for _, y, x in pos]
+    return torch.from_numpy(np.stack(out).transpose(0, 3, 1, 2).copy())

@@ -1,0 +1,29 @@
+"""Figures of :mod:`course_lib.experiments.denoising` (notebook 10, part 3)."""
+from __future__ import annotations
+
+from ...metrics import psnr
+
+
+def show_examples(extras: dict, window: int = 96):
+    """Figure: one row per noise level, clean | noisy | TV | NL-means | DnCNN (centre ``window`` pixels of the
+    first held-out photo), PSNRs in the titles.
+
+    Args:
+        extras: the second value :func:`course_lib.experiments.denoising.evaluate` returns.
+    """
+    import matplotlib.pyplot as plt
+
+    examples = extras["examples"]
+    keys = ("clean", "noisy", "tv", "nl_means", "dncnn")
+    fig, axes = plt.subplots(len(examples), len(keys), figsize=(2 * len(keys), 2.1 * len(examples)), squeeze=False,
+                             layout="constrained")
+    for i, (sigma, ex) in enumerate(examples.items()):
+        h, w = ex["clean"].shape
+        y, x = (h - window) // 2, (w - window) // 2
+        for j, k in enumerate(keys):
+            im = ex[k]
+            title = k if k == "clean" else f"{k} {psnr(im, ex['clean'], data_range=1.0):.1f} dB"
+            axes[i, j].imshow(im[y:y + window, x:x + window], cmap="gray", vmin=0, vmax=1)
+            axes[i, j].set_title(f"σ={sigma}: {title}" if j == 0 else title, fontsize=8)
+            axes[i, j].set_axis_off()
+    return fig

@@ -1,0 +1,26 @@
+"""Figures of :mod:`course_lib.experiments.inpainting` (notebook 10, part 2)."""
+from __future__ import annotations
+
+from ..inpainting import METHODS
+
+
+def show_examples(extras: dict, indices, methods=METHODS[1:]):
+    """Figure: rows = held-out crops ``indices``, columns = masked input, each method, original.
+
+    Args:
+        extras: the second value :func:`course_lib.experiments.inpainting.evaluate` returns.
+    """
+    import matplotlib.pyplot as plt
+
+    outputs = extras["outputs"]
+    cols = ["masked", *[m for m in methods if m in outputs], "clean"]
+    indices = list(indices)
+    fig, axes = plt.subplots(len(indices), len(cols), figsize=(1.6 * len(cols), 1.7 * len(indices)), squeeze=False,
+                             layout="constrained")
+    for i, k in enumerate(indices):
+        for j, c in enumerate(cols):
+            axes[i, j].imshow(outputs[c][k].numpy().transpose(1, 2, 0).clip(0, 1))
+            axes[i, j].set_axis_off()
+            if i == 0:
+                axes[i, j].set_title(c, fontsize=8)
+    return fig
