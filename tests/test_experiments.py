@@ -112,6 +112,12 @@ def test_run_exposes_models_and_state_by_name():
         run.D
 
 
+def test_loss_curve_averages_windows():
+    curve = common.loss_curve({"loss": [float(i) for i in range(1, 11)], "_seconds": [1.0]}, points=5)
+    assert curve == {"step": [2, 4, 6, 8, 10], "loss": [1.5, 3.5, 5.5, 7.5, 9.5]}
+    assert common.loss_curve({"_seconds": [1.0]}) == {}
+
+
 def test_weights_path_committed_only_for_fast_seed_0(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
     assert common.weights_path("x", "fast", 0).parent.name == "weights"
@@ -120,6 +126,8 @@ def test_weights_path_committed_only_for_fast_seed_0(monkeypatch, tmp_path):
     assert common.weights_path("x", "full", 0) == tmp_path / "x_full_seed0.pt"
     assert common.train_command("pix2pix_ablation", "fast", 1) == \
         "python -m course_lib train pix2pix_ablation --profile fast --seed 1"
+    assert common.train_command("pix2pix_ablation", "fast", 0, "L1+cGAN").endswith("--seed 0 --member L1+cGAN")
+    assert common.train_command("inpainting", "full", 0, "CE (L2)").endswith("--member 'CE (L2)'")
 
 
 def test_train_stores_weights_that_load_reproduces(fake, tmp_path):
@@ -130,8 +138,11 @@ def test_train_stores_weights_that_load_reproduces(fake, tmp_path):
     assert history["loss"][-1] < 0.05 * history["loss"][0]  # it learned
     path = tmp_path / "weights" / "_fake_single_fast_seed1.pt"
     blob = torch.load(path, weights_only=True)
-    assert blob["command"] == "python -m course_lib train _fake --profile fast --seed 1"
+    assert blob["command"] == "python -m course_lib train _fake --profile fast --seed 1 --member single"
     assert blob["meta"]["steps"] == 60 and blob["meta"]["member"] == "single"
+    curve = blob["meta"]["loss_curve"]
+    assert curve["step"][0] == 1 and curve["step"][-1] == 60 and len(curve["loss"]) == 60
+    assert curve["loss"] == pytest.approx(history["loss"], abs=1e-5)
     loaded = common.load(fake, cfg, seed=1, members=["single"])
     assert loaded["single"].meta["trained"] is False
     for a, b in zip(loaded["single"].net.state_dict().values(), trained["single"].net.state_dict().values()):

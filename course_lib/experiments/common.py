@@ -232,9 +232,29 @@ def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
     return user_weights_dir() / f"{stem}_{profile}_seed{seed}.pt"
 
 
-def train_command(name: str, profile: str = "fast", seed: int = 0) -> str:
-    """The command stored with a weight file: ``python -m course_lib train NAME --profile P --seed S``."""
-    return f"python -m course_lib train {name} --profile {profile} --seed {seed}"
+def train_command(name: str, profile: str = "fast", seed: int = 0, member: str | None = None) -> str:
+    """The command stored with a weight file: ``python -m course_lib train NAME --profile P --seed S``
+    (with ``--member M`` when it trains one member of several)."""
+    command = f"python -m course_lib train {name} --profile {profile} --seed {seed}"
+    if member is not None:
+        command += f" --member {member}" if " " not in member else f" --member '{member}'"
+    return command
+
+
+def loss_curve(history: Mapping[str, list], points: int = 100) -> dict[str, list]:
+    """A compact curve of a training history for the weight file's record: every logged value averaged
+    over ``len // points`` consecutive steps; ``"step"`` is the last step of each window (1-based)."""
+    names = [k for k in history if not k.startswith("_")]
+    if not names:
+        return {}
+    n = len(history[names[0]])
+    width = max(1, n // points)
+    ends = list(range(width, n + 1, width))
+    curve = {"step": ends}
+    for k in names:
+        values = history[k]
+        curve[k] = [round(statistics.fmean(values[e - width:e]), 6) for e in ends]
+    return curve
 
 
 def members_of(module: ModuleType, cfg) -> list[str]:
@@ -273,23 +293,24 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
 
     Each member is seeded with ``seed`` before ``build``; its stored networks go to
     :func:`weights_path` with :func:`train_command` and ``meta = {member, seed, steps, train_seconds,
-    loss curve}``.
+    loss_curve}`` (:func:`loss_curve`).
 
     Returns:
         ``{member: Run}`` in eval mode, ``run.meta`` filled and ``run.meta["history"]`` the loss history.
     """
     name = _name(module)
+    several = len(members_of(module, cfg)) > 1
     runs = {}
     for member in _select(module, cfg, members):
         seed_everything(seed)
         run = module.build(cfg, member, seed)
         history = fit(module, run, desc=f"{name} {member}", progress=progress)
         meta = {"member": member, "seed": seed, "steps": run.steps,
-                "train_seconds": round(history["_seconds"][0], 1)}
+                "train_seconds": round(history["_seconds"][0], 1), "loss_curve": loss_curve(history)}
+        command = train_command(name, cfg.profile, seed, member if several else None)
         for role, stem in run.stored.items():
-            save_weights(run.models[role], weights_path(stem, cfg.profile, seed), train_command(name, cfg.profile, seed),
-                         meta)
-        run.meta = dict(meta, command=train_command(name, cfg.profile, seed), trained=True, history=history)
+            save_weights(run.models[role], weights_path(stem, cfg.profile, seed), command, meta)
+        run.meta = dict(meta, command=command, trained=True, history=history)
         runs[member] = run
     return runs
 
