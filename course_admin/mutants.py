@@ -105,8 +105,9 @@ def _occurrences(lines: list[str], block: list[str]) -> list[int]:
     return [i for i in range(len(lines) - n + 1) if lines[i:i + n] == block]
 
 
-def _mismatch(lines: list[str], hunk: Hunk) -> str:
-    """Where hunk comes closest to matching: the first of its lines that is not in the solution."""
+def _mismatch(lines: list[str], hunk: Hunk, offset: int = 0) -> str:
+    """Where hunk comes closest to matching ``lines`` (the cell from its line ``offset + 1`` on): the
+    first of the hunk's lines that is not in the solution."""
     old = [(text, number) for op, text, number in hunk.lines if op in " -"]
     best, best_at = -1, 0
     for start in range(len(lines)):
@@ -122,7 +123,8 @@ def _mismatch(lines: list[str], hunk: Hunk) -> str:
         return "it matches only before the previous hunk (hunks must come in the solution's order)"
     text, number = old[best]
     there = lines[best_at + best] if best_at + best < len(lines) else "(the end of the cell)"
-    return f"its line {number} {text!r} does not match line {best_at + best + 1} of the solution cell: {there!r}"
+    return (f"its line {number} {text!r} does not match line {offset + best_at + best + 1} of the solution cell: "
+            f"{there!r}")
 
 
 def apply_hunks(source: str, hunks: list[Hunk], where: str = "mutant") -> str:
@@ -133,7 +135,7 @@ def apply_hunks(source: str, hunks: list[Hunk], where: str = "mutant") -> str:
         found = _occurrences(lines, hunk.old)
         after = [start for start in found if start >= pos]
         if not after:
-            raise PatchError(f"{where}: hunk {i} does not match the solution cell: {_mismatch(lines[pos:], hunk)}"
+            raise PatchError(f"{where}: hunk {i} does not match the solution cell: {_mismatch(lines[pos:], hunk, pos)}"
                              if not found else f"{where}: hunk {i} matches only before the previous hunk")
         if len(found) > 1:
             raise PatchError(f"{where}: hunk {i} matches the solution cell at lines "

@@ -185,6 +185,22 @@ def test_mutation_report_lists_survivors(tmp_path):
     assert rows[0]["survivors"] == [f"{hs.CONV}__same_as_solution"] and rows[0]["score"] == 0
 
 
+def test_new_mutant_command(tmp_path):
+    """``new-mutant`` writes the lines an edited cell changes as a patch, and grades it."""
+    root = nc.copy_course(tmp_path / "course")
+    solution = nc.cell_by_id(nc.read_notebook(nc.source_path(A, root)), hs.CONV).source
+    edited = tmp_path / "cell.py"
+    edited.write_text(solution.replace("// stride + 1", "// stride + 2") + "\n")
+    code, out = run_cli("--course", root, "new-mutant", A, hs.CONV, "plus_two", edited,
+                        "--bug", "adds 2 instead of 1", "--why", "Counting both ends of the span adds one too many.")
+    assert code == 0 and "the tests catch it" in out, out
+    path = root / "mutants" / A / f"{hs.CONV}__plus_two.patch"
+    changed = [line for line in path.read_text().splitlines() if line[:1] in "-+"]
+    assert len(changed) == 2 and changed[1].endswith("// stride + 2"), changed
+    (mutant,) = [m for m in mutants.find_mutants(root / "mutants") if m.name == "plus_two"]
+    assert mutant.text == solution.replace("// stride + 1", "// stride + 2") and mutant.why.startswith("Counting")
+
+
 def test_collect(tmp_path):
     root = tmp_path / "course"
     (root / "submitted").mkdir(parents=True)
