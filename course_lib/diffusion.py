@@ -244,7 +244,7 @@ def ddim_sample(model: Denoiser, shape: tuple[int, ...], schedule: NoiseSchedule
 
     For consecutive kept steps ``t > s``::
 
-        x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)               (a = alpha_bar)
+        x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)               (a = alpha_bar; predict_x0)
         sigma  = eta * sqrt((1 - a_s) / (1 - a_t) * (1 - a_t / a_s))
         x_s    = sqrt(a_s) x0_hat + sqrt(1 - a_s - sigma^2) eps + sigma z
 
@@ -269,7 +269,7 @@ def ddim_sample(model: Denoiser, shape: tuple[int, ...], schedule: NoiseSchedule
         tt = torch.full((shape[0],), t, device=device, dtype=torch.long)
         eps = model(x, tt) if cond is None else model(x, tt, cond)
         a_t = abar[t].item()
-        x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+        x0 = predict_x0(x, tt, eps, schedule)
         if clip_x0:
             x0 = x0.clamp(-1, 1)
             eps = (x - a_t ** 0.5 * x0) / (1 - a_t) ** 0.5

@@ -1,6 +1,7 @@
 """GANs and VAEs (notebooks 04, 05): losses against hand-computed values, the models' shapes and
 architecture rules, latent interpolation, a few training steps that lower the loss (the train-or-load
-rule), and the shipped weights."""
+rule), training that a seed fixes exactly, the notebooks' own training steps against the library's, and the
+shipped weights."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import latent, losses, metrics
+from course_lib.device import seed_everything
+from course_lib.experiments import common
+from course_lib.experiments import dcgan as dcgan_experiment
+from course_lib.experiments import vae as vae_experiment
 from course_lib.models import dcgan, toy_gan, vae
+from notebook_cells import cell_namespace
 
 
 # --- GAN losses ---------------------------------------------------------------------------------
@@ -100,8 +106,14 @@ def test_dcgan_shapes_and_architecture_rules():
     assert any(isinstance(m, nn.LeakyReLU) for m in model.D.modules())
     assert any(isinstance(m, nn.BatchNorm2d) for m in model.G.modules())
     assert not isinstance(model.D.net[1], nn.BatchNorm2d), "no BatchNorm on D's input layer"
-    opt_G, opt_D = dcgan.make_optimizers(model)
-    assert opt_G.defaults["lr"] == 2e-4 and opt_D.defaults["betas"] == (0.5, 0.999)
+    run = dcgan_experiment.build(dcgan_experiment.Config.make("fast"), "dcgan_fashion", seed=0)
+    for opt in (run.opt_G, run.opt_D):
+        assert opt.defaults["lr"] == 2e-4 and opt.defaults["betas"] == (0.5, 0.999)  # Radford et al., Sec. 4
+    assert run.gan.G is run.G and run.gan.D is run.D and run.stored == {"gan": "dcgan_fashion"}
+    convs = [m for m in run.gan.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert all(m.bias is None for m in convs) and 0.015 < torch.cat([m.weight.flatten() for m in convs]).std() < 0.025
+    with pytest.raises(ValueError, match="member"):
+        dcgan_experiment.build(dcgan_experiment.Config.make("fast"), "dcgan_mnist")
     with pytest.raises(ValueError):
         model.G(torch.randn(2, 7))
 
@@ -112,10 +124,11 @@ def test_dcgan_training_steps_lower_the_discriminator_loss():
 
     torch.manual_seed(0)
     model = dcgan.DCGAN(ngf=16, ndf=16)
-    opt_G, opt_D = dcgan.make_optimizers(model)
+    run = common.Run(models={"G": model.G, "D": model.D}, stored={}, steps=10, batches=lambda: iter(()),
+                     state={"opt_G": common.adam(model.G.parameters(), 2e-4, (0.5, 0.999))[0],
+                            "opt_D": common.adam(model.D.parameters(), 2e-4, (0.5, 0.999))[0]})
     x, _ = fashion_mnist_tensors("train", 320, value_range="-1,1", pad_to=32)
-    hist = [dcgan.train_step(model.G, model.D, opt_G, opt_D, x[i:i + 32], torch.randn(32, dcgan.NZ))
-            for i in range(0, 320, 32)]
+    hist = [dcgan_experiment.train_step(run, (x[i:i + 32], torch.randn(32, dcgan.NZ))) for i in range(0, 320, 32)]
     assert hist[0]["loss_D"] > 1.0  # about 2 log 2 at the start
     assert sum(h["loss_D"] for h in hist[-3:]) / 3 < 0.7 * hist[0]["loss_D"]
     assert all(math.isfinite(h["loss_G"]) for h in hist)
@@ -145,6 +158,74 @@ def test_vae_shapes_and_training_steps_lower_the_loss():
             opt.step()
             hist.append(out["loss"].item())
     assert sum(hist[-4:]) / 4 < 0.8 * sum(hist[:4]) / 4
+    # the experiment's step on the stored network's size: the negative ELBO falls as well
+    cfg = vae_experiment.Config.make("fast", lr=2e-3)
+    run = vae_experiment.build(cfg, "vae_fashion_z16", seed=0)
+    steps = [vae_experiment.train_step(run, x[i:i + 32]) for _ in range(2) for i in range(0, 256, 32)]
+    assert all(s["loss"] == pytest.approx(s["recon"] + s["kl"], rel=1e-5) for s in steps)
+    assert sum(s["loss"] for s in steps[-4:]) < 0.8 * sum(s["loss"] for s in steps[:4])
+    with pytest.raises(ValueError, match="member"):
+        vae_experiment.build(cfg, "vae_fashion_z3")
+
+
+# --- training is fixed by the seed; the notebooks' steps are the library's ------------------------
+
+def _same_state(a: nn.Module, b: nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("module, member", [(dcgan_experiment, "dcgan_fashion"), (vae_experiment, "vae_fashion_z2")])
+def test_a_seed_fixes_the_training_exactly(module, member):
+    """Build, then the first steps of the real training, twice with one seed (as ``common.train`` does):
+    the same losses and the same weights; another seed differs."""
+    cfg = module.Config.make("fast", n_train=512)
+
+    def first_steps(seed, steps=3):
+        seed_everything(seed)
+        run = module.build(cfg, member, seed)
+        history = common.fit(module, run, steps=steps, progress=False)
+        return run, {k: v for k, v in history.items() if not k.startswith("_")}
+
+    (a, ha), (b, hb), (c, hc) = first_steps(1), first_steps(1), first_steps(2)
+    role = next(iter(a.stored))
+    assert ha == hb and _same_state(a.models[role], b.models[role])
+    assert ha != hc and not _same_state(a.models[role], c.models[role])
+
+
+def test_notebook_04_dcgan_step_is_the_library_step():
+    ns = cell_namespace("04_gans_dcgan.ipynb", defines="dcgan_train_step",
+                        preamble="import torch\nfrom course_lib import losses")
+    cfg = dcgan_experiment.Config.make("fast")
+    runs = [dcgan_experiment.build(cfg, "dcgan_fashion", seed=3) for _ in range(2)]
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):  # three steps, so that the optimisers' moments matter too
+        batch = (torch.rand(8, 1, 32, 32, generator=g) * 2 - 1, torch.randn(8, dcgan.NZ, generator=g))
+        logs_nb, logs_lib = ns["dcgan_train_step"](runs[0], batch), dcgan_experiment.train_step(runs[1], batch)
+        assert logs_nb == logs_lib
+    assert _same_state(runs[0].gan, runs[1].gan)
+    assert not _same_state(runs[0].gan, dcgan_experiment.build(cfg, "dcgan_fashion", seed=3).gan)  # they trained
+
+
+def test_notebook_05_vae_forward_and_elbo_step_are_the_library_ones():
+    ns = cell_namespace("05_vae.ipynb", defines="vae_forward", preamble="import torch\nfrom course_lib import losses")
+    ns = cell_namespace("05_vae.ipynb", defines="vae_train_step", namespace=ns)  # it calls the notebook's forward
+    cfg = vae_experiment.Config.make("fast")
+    runs = []
+    for _ in range(2):  # as common.train: seed, then build
+        seed_everything(3)
+        runs.append(vae_experiment.build(cfg, "vae_fashion_z16", seed=3))
+    assert _same_state(runs[0].vae, runs[1].vae)
+    x = torch.rand(8, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    out_nb = ns["vae_forward"](runs[0].vae, x, torch.Generator().manual_seed(5))
+    out_lib = runs[1].vae(x, torch.Generator().manual_seed(5))
+    assert all(torch.equal(a, b) for a, b in zip(out_nb, out_lib))
+    for step in range(3):  # eps of the step come from the global generator
+        torch.manual_seed(step)
+        logs_nb = ns["vae_train_step"](runs[0], x)
+        torch.manual_seed(step)
+        assert logs_nb == vae_experiment.train_step(runs[1], x)
+    assert _same_state(runs[0].vae, runs[1].vae)
 
 
 def test_toy_gan_generator_moves_to_the_data():
@@ -205,41 +286,68 @@ def test_sharpness_drops_with_blur():
 
 # --- shipped weights and the score table -----------------------------------------------------------
 
-def test_shipped_generative_weights_load_and_record_their_command():
+def test_shipped_generative_weights_load_and_record_their_command(monkeypatch):
     from course_lib.checkpoints import WEIGHTS_DIR
 
-    gan = dcgan.load_dcgan(retrain=False)
-    assert gan.meta["command"] == dcgan.DCGAN_COMMAND and gan.meta["trained"] is False
+    def no_training(*args, **kwargs):
+        raise AssertionError("the stored weights should load, not train")
+
+    monkeypatch.setattr(common, "train", no_training)
+    monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    # the committed files keep the commands of the old per-model scripts, which trained exactly as
+    # `python -m course_lib train dcgan` / `... train vae` do (same steps, batches and seeding)
+    gan = common.load(dcgan_experiment, dcgan_experiment.Config.make("fast"))["dcgan_fashion"]
+    assert gan.meta["command"] == "python -m course_lib.models.dcgan --steps 1200 --seed 0"
+    assert gan.meta["trained"] is False and gan.meta["steps"] == dcgan_experiment.Config.make("fast").steps
     assert gan.meta["snapshots"].dtype == torch.uint8 and len(gan.meta["snapshot_steps"]) == len(gan.meta["snapshots"])
-    for z_dim in (16, 2):
-        model = vae.load_vae(z_dim, retrain=False)
-        assert model.meta["command"] == vae.VAE_COMMANDS[z_dim] and model.z_dim == z_dim
+    runs = common.load(vae_experiment, vae_experiment.Config.make("fast"))
+    cfg = vae_experiment.Config.make("fast")
+    for member, z_dim in (("vae_fashion_z16", 16), ("vae_fashion_z2", 2)):
+        model = runs[member].vae
+        assert runs[member].meta["command"] == f"python -m course_lib.models.vae --z-dim {z_dim} " \
+                                               f"--steps {getattr(cfg, f'steps_z{z_dim}')} --seed 0"
+        assert model.z_dim == z_dim and runs[member].meta["steps"] == getattr(cfg, f"steps_z{z_dim}")
     for name in ("dcgan_fashion.pt", "vae_fashion_z16.pt", "vae_fashion_z2.pt"):
         assert (WEIGHTS_DIR / name).stat().st_size < 3e6, f"{name} is too large for the repository"
     readme = (WEIGHTS_DIR / "README.md").read_text()
-    for command in (dcgan.DCGAN_COMMAND, *vae.VAE_COMMANDS.values()):
+    for command in ("python -m course_lib train dcgan --seed 0", "python -m course_lib train vae --seed 0"):
         assert command in readme, f"{command} is not in course_lib/weights/README.md"
-    with pytest.raises(ValueError, match="z_dim"):
-        vae.load_vae(3)
+    # the held-out negative ELBO of the stored VAEs is the one their files recorded when they were made
+    # (float32 then, float16 weights now: within 0.5 nats)
+    for row in vae_experiment.evaluate(cfg, runs):
+        meta = runs[row["member"]].meta
+        assert row["recon_nats"] == pytest.approx(meta["test_recon"], abs=0.5), row
+        assert row["kl_nats"] == pytest.approx(meta["test_kl"], abs=0.5), row
 
 
-def test_generative_scores_rank_real_images_first():
+def test_generative_scores_rank_real_images_first(monkeypatch):
     from course_lib.experiments import generative_scores as gs
 
-    assert {"DCGAN", "VAE (z = 16)"} <= set(gs.SAMPLERS)
-    out = gs.run(n=300, progress=False, names={"DCGAN", "VAE (z = 16)"})  # DDPM: test_diffusion samples a few
-    rows = {r["model"]: r for r in out["table"]}
+    def no_training(*args, **kwargs):
+        raise AssertionError("generative_scores must score the stored weights, not train")
+
+    monkeypatch.setattr(common, "train", no_training)
+    monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    assert gs.MEMBERS == () and {"DCGAN", "VAE (z = 16)"} <= set(gs.GENERATORS)
+    cfg = gs.Config.make("fast", n=300, models=("DCGAN", "VAE (z = 16)"))  # DDPM: test_diffusion samples a few
+    rows, extras = gs.evaluate(cfg, {}, progress=False)
+    rows = {r["model"]: r for r in rows}
+    assert list(rows) == [gs.REAL, "DCGAN", "VAE (z = 16)"] and all(r["n"] == 300 for r in rows.values())
     real = rows[gs.REAL]
     for name in ("DCGAN", "VAE (z = 16)"):
         assert rows[name]["frd"] > 2 * real["frd"], name
         assert 0.1 <= rows[name]["confidence"] <= 1 and 0 <= rows[name]["coverage_entropy"] <= math.log(10) + 1e-9
-    assert out["markdown"].count("\n") == len(out["table"]) + 1
-    # a generator whose weights are missing is listed, not trained
-    gs.register_sampler("_missing", lambda n, s, d: None, available=lambda: False, missing="weights missing: x")
-    try:
-        out = gs.run(n=50, progress=False, names={"_missing"})
-        assert out["table"][-1]["frd"] is None and out["table"][-1]["note"] == "weights missing: x"
-    finally:
-        gs.SAMPLERS.pop("_missing")
+    assert extras["markdown"].count("\n") == len(rows) + 1 and extras["recognizer_accuracy"] > 0.88
+    # the DCGAN experiment's own table is the same row
+    dcgan_rows = dcgan_experiment.evaluate(dcgan_experiment.Config.make("fast", n_score=300),
+                                           common.load(dcgan_experiment, dcgan_experiment.Config.make("fast")),
+                                           progress=False)
+    assert [r["model"] for r in dcgan_rows] == [gs.REAL, "DCGAN"]
+    assert {k: v for k, v in dcgan_rows[1].items() if k not in ("sample_seconds", "note")} == \
+        {k: v for k, v in rows["DCGAN"].items() if k not in ("sample_seconds", "note")}
+    with pytest.raises(ValueError, match="unknown generator"):
+        gs.evaluate(gs.Config.make("fast", n=50, models=("GAN",)), {}, progress=False)
     with pytest.raises(ValueError):
         gs.held_out_split(6000)
+    with pytest.raises(ValueError, match="trains nothing"):
+        gs.train_step(None, None)

@@ -110,20 +110,35 @@ def test_recognizer_input_sizes_and_errors():
 
 def test_shipped_recognizer_weights_recognize_held_out_images():
     from course_lib.data.fashion_mnist import fashion_mnist_tensors
+    from course_lib.experiments import recognizer as experiment
 
-    model = rec.load_recognizer(retrain=False)
-    assert model.meta["command"].startswith("python -m course_lib.models.recognizer")
+    model = rec.load_recognizer()
+    # the committed file keeps the command of the old script, which trained exactly as
+    # `python -m course_lib train recognizer` does (same steps, batches, shifts and seeding)
+    assert model.meta["command"] == "python -m course_lib.models.recognizer --epochs 3 --seed 0"
+    assert model.meta["trained"] is False and not any(p.requires_grad for p in model.parameters())
     x, y = fashion_mnist_tensors("test", 2000, value_range="-1,1")
     assert rec.accuracy(model, x, y) > 0.88  # the stored file reports its accuracy on all 10,000
+    rows = experiment.evaluate(experiment.Config.make("fast", n_test=2000), {"fashion_recognizer": _Run(model)})
+    assert rows == [{"member": "fashion_recognizer", "test_accuracy": rec.accuracy(model, x, y), "n_test": 2000}]
+    readme = (checkpoints.WEIGHTS_DIR / "README.md").read_text()
+    assert "python -m course_lib train recognizer --seed 0" in readme
+
+
+class _Run:
+    def __init__(self, net):
+        self.net = net
 
 
 def test_course_retrain_does_not_retrain_the_judge(monkeypatch):
     """COURSE_RETRAIN=1 retrains generators; the recognizer that scores them must stay the stored one."""
+    from course_lib.experiments import common
+
     def no_training(*args, **kwargs):
         raise AssertionError("load_recognizer trained the recognizer under COURSE_RETRAIN=1")
 
     monkeypatch.setenv("COURSE_RETRAIN", "1")
-    monkeypatch.setattr(rec, "train_recognizer", no_training)
+    monkeypatch.setattr(common, "train", no_training)
     model = rec.load_recognizer()
     assert model.meta["trained"] is False
 
@@ -145,6 +160,30 @@ def test_recognizer_training_reduces_the_loss():
             opt.step()
             losses.append(loss.item())
     assert np.mean(losses[-4:]) < 0.6 * np.mean(losses[:4])
+
+
+def test_recognizer_experiment_trains_with_the_stored_recipe_and_a_seed_fixes_it():
+    """The experiment's build and train_step: one-cycle schedule over all steps, shifted batches, the loss
+    falls over the first 24 steps of 64 images; the same seed gives the same weights."""
+    from course_lib.device import seed_everything
+    from course_lib.experiments import common
+    from course_lib.experiments import recognizer as experiment
+
+    cfg = experiment.Config.make("fast", n_train=512, batch_size=64, epochs=3)
+
+    def train(seed):
+        seed_everything(seed)
+        run = experiment.build(cfg, "fashion_recognizer", seed)
+        return run, common.fit(experiment, run, progress=False)["loss"]
+
+    (a, la), (b, lb) = train(1), train(1)
+    assert a.steps == 24 and la == lb and np.mean(la[-4:]) < 0.6 * np.mean(la[:4])
+    assert all(torch.equal(p, q) for p, q in zip(a.net.state_dict().values(), b.net.state_dict().values()))
+    assert a.sched.get_last_lr()[0] < 1e-4  # the one-cycle schedule ends near 0
+    shifted = rec.random_shift(torch.ones(3, 1, 8, 8), 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == (3, 1, 8, 8) and (shifted == -1).any()
+    with pytest.raises(ValueError, match="member"):
+        experiment.build(cfg, "mnist_recognizer")
 
 
 # --- the scores ---------------------------------------------------------------------------------
@@ -199,7 +238,7 @@ def test_frechet_distance_closed_forms():
 def test_frechet_recognizer_distance_orders_real_shuffled_and_noise():
     from course_lib.data.fashion_mnist import fashion_mnist_tensors
 
-    model = rec.load_recognizer(retrain=False)
+    model = rec.load_recognizer()
     real_a, _ = fashion_mnist_tensors("test", 1000, value_range="-1,1")
     real_b, _ = fashion_mnist_tensors("train", 1000, value_range="-1,1")
     noise = torch.rand(real_a.shape, generator=torch.Generator().manual_seed(0)) * 2 - 1

@@ -13,10 +13,9 @@ of the pix2pix FCN-score (Isola et al. 2017, Sec. 4.2):
 The ceiling row is ``n`` other held-out real images: the Fashion-MNIST test split is cut into a reference half
 (images ``0 .. n-1``) and the "real" row (images ``n .. 2n-1``), so even real images have FRD > 0 from sampling.
 
-**Adding a generator** (e.g. the diffusion notebook's DDPM): add one entry to :data:`SAMPLERS` with
-:func:`register_sampler` at the end of this module -- a function ``sample(n, seed, device) -> N x 1 x H x W`` in
-[-1, 1] and a function telling whether its weights are present. A generator whose weights are missing is
-listed with a note instead of being trained here.
+This experiment trains nothing (``MEMBERS = ()``): :func:`evaluate` loads the generators of the other
+experiments (:data:`GENERATORS`; train-or-load with :func:`course_lib.experiments.common.load`, same profile and
+seed). Adding a generator is one entry there.
 
 Run: ``python -m course_lib reproduce generative_scores`` (``--profile full`` for more images).
 """
@@ -29,88 +28,58 @@ from typing import Callable
 
 import torch
 
-from ..device import get_device, seed_everything
-from ..profile import Profile, get_profile
+from . import common
 
+MEMBERS = ()
 TABLE_COLUMNS = ("model", "confidence", "coverage_entropy", "frd", "n", "sample_seconds", "note")
 REAL = "real held-out images (ceiling)"
 
+GENERATORS = {
+    # row: (experiment, member, sample(run, n, seed, device) -> N x 1 x H x W in [-1, 1], note)
+    "DCGAN": ("dcgan", "dcgan_fashion", lambda run, n, seed, device: run.gan.to(device).sample(n, seed, device),
+              "dcgan_fashion.pt: 1,200 steps of 64 images"),
+    "VAE (z = 16)": ("vae", "vae_fashion_z16", lambda run, n, seed, device: run.vae.to(device).sample(n, seed, device),
+                     "vae_fashion_z16.pt: 1,500 steps of 64; decoder mean"),
+    "DDPM (DDIM 50 steps)": ("diffusion", "ddpm",
+                             lambda run, n, seed, device: _sample_ddpm(run.ema.to(device), n, steps=50, seed=seed),
+                             "diffusion_ddpm.pt: 1,200 steps of 32; sampled with DDIM, 50 steps, eta 0"),
+}
+"""The rows of the table after the ceiling, in order."""
+
+
+def _sample_ddpm(net, n, steps, seed):
+    from .diffusion import sample_ddpm
+
+    return sample_ddpm(net, n, steps=steps, seed=seed)
+
 
 @dataclass(frozen=True)
-class Sampler:
-    """A generator in the score table.
-
-    Attributes:
-        name: the row's name.
-        sample: ``sample(n, seed, device) -> N x 1 x H x W`` float in [-1, 1] (28 or 32 pixels a side).
-        available: ``available() -> bool``; False when its weights are missing (the row then shows ``note``).
-        note: what the row is (shown in the table), e.g. the weight file and its training budget.
-        missing: what to do when not available, e.g. the command that makes the weights.
+class Config(common.ExperimentConfig):
+    """Attributes:
+        n: images per row (the test split's 10,000 are cut into the reference and the real row).
+        models: the rows of :data:`GENERATORS` to score (all by default).
     """
 
-    name: str
-    sample: Callable[[int, int, torch.device], torch.Tensor]
-    available: Callable[[], bool]
-    note: str = ""
-    missing: str = ""
+    n: int = common.fast_full(2000, 5000)
+    models: tuple[str, ...] = tuple(GENERATORS)
 
 
-SAMPLERS: dict[str, Sampler] = {}
-"""name -> :class:`Sampler`, in table order (the real-image ceiling is added by :func:`run`)."""
+def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
+    """No member to build: this experiment trains nothing (``MEMBERS = ()``).
+
+    Raises:
+        ValueError: always.
+    """
+    raise ValueError(f"generative_scores has no member {member!r}: it scores the weights of {list(GENERATORS)}")
 
 
-def register_sampler(name: str, sample, available=lambda: True, note: str = "", missing: str = "") -> Sampler:
-    """Add (or replace) a generator of the score table; returns its :class:`Sampler`."""
-    SAMPLERS[name] = Sampler(name, sample, available, note, missing)
-    return SAMPLERS[name]
+def train_step(run: common.Run, batch) -> dict[str, float]:
+    """No training step: this experiment trains nothing (``MEMBERS = ()``).
 
-
-# --- the generators -------------------------------------------------------------------------------
-
-def _dcgan_sample(n: int, seed: int, device) -> torch.Tensor:
-    from ..models.dcgan import load_dcgan
-
-    return load_dcgan(device=device, retrain=False).sample(n, seed=seed, device=device)
-
-
-def _vae_sample(n: int, seed: int, device) -> torch.Tensor:
-    from ..models.vae import load_vae
-
-    return load_vae(16, device=device, retrain=False).sample(n, seed=seed, device=device)
-
-
-def _weights(name: str) -> Callable[[], bool]:
-    from ..checkpoints import WEIGHTS_DIR
-
-    return lambda: (WEIGHTS_DIR / name).is_file()
-
-
-register_sampler("DCGAN", _dcgan_sample, _weights("dcgan_fashion.pt"),
-                 note="dcgan_fashion.pt: 1,200 steps of 64 images",
-                 missing="weights missing: python -m course_lib.models.dcgan")
-register_sampler("VAE (z = 16)", _vae_sample, _weights("vae_fashion_z16.pt"),
-                 note="vae_fashion_z16.pt: 1,500 steps of 64; decoder mean",
-                 missing="weights missing: python -m course_lib.models.vae --z-dim 16")
-
-
-def _ddpm_sample(n: int, seed: int, device) -> torch.Tensor:
-    from .diffusion import load_model, sample_ddpm
-
-    return sample_ddpm(load_model("ddpm", retrain=False, device=device), n, steps=50, seed=seed)
-
-
-register_sampler("DDPM (DDIM 50 steps)", _ddpm_sample, _weights("diffusion_ddpm.pt"),
-                 note="diffusion_ddpm.pt: 1,200 steps of 32; sampled with DDIM, 50 steps, eta 0",
-                 missing="weights missing: python -m course_lib.experiments.diffusion train ddpm")
-
-
-# --- the experiment ------------------------------------------------------------------------------------
-
-def default_n(profile: Profile | str | None = None) -> int:
-    """Images per row: 2,000 in the fast profile, 5,000 in the full one (the test split has 10,000,
-    cut into the reference and the real row)."""
-    P = profile if isinstance(profile, Profile) else get_profile(profile)
-    return P.pick(fast=2000, full=5000)
+    Raises:
+        ValueError: always.
+    """
+    raise ValueError("generative_scores trains nothing")
 
 
 def held_out_split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,45 +105,56 @@ def score_images(images: torch.Tensor, reference: torch.Tensor, recognizer) -> d
             "frd": frechet_recognizer_distance(images, reference, recognizer)}
 
 
-def run(profile=None, seed: int = 0, progress: bool = True, n: int | None = None, names=None) -> dict:
-    """Score every available generator of :data:`SAMPLERS` and the real-image ceiling.
+def score_rows(samplers: dict[str, Callable], n: int, seed: int = 0, notes: dict[str, str] | None = None,
+               progress: bool = True) -> list[dict]:
+    """The real-image ceiling and one row per generator, each with :data:`TABLE_COLUMNS`.
 
     Args:
-        profile: ``"fast"``, ``"full"``, a :class:`Profile` or None (active profile); sets ``n``.
-        seed: seed of every generator's latents.
-        n: images per row (default :func:`default_n`).
-        names: generators to include (default: all registered).
-
-    Returns:
-        ``{"table": rows, "n", "seed", "recognizer_accuracy", "markdown"}``; each row has
-        :data:`TABLE_COLUMNS` (scores ``None`` for a generator whose weights are missing).
+        samplers: row name -> ``sample(n, seed, device)`` returning ``N x 1 x H x W`` in [-1, 1] (28 or 32 pixels).
+        n: images per row; seed: of every generator's latents; notes: row name -> the row's note.
     """
+    from ..device import get_device
     from ..models.recognizer import load_recognizer
 
-    P = profile if isinstance(profile, Profile) else get_profile(profile)
-    n = n or default_n(P)
     device = get_device()
-    seed_everything(seed)
-    recognizer = load_recognizer(device=device, retrain=False)
+    recognizer = load_recognizer(device=device)
     reference, real = held_out_split(n)
     rows = [dict(model=REAL, **score_images(real, reference, recognizer), n=n, sample_seconds=0.0,
                  note=f"Fashion-MNIST test images {n}..{2 * n - 1}; reference: images 0..{n - 1}")]
-    for name, sampler in SAMPLERS.items():
-        if names is not None and name not in names:
-            continue
-        if not sampler.available():
-            rows.append(dict(model=name, confidence=None, coverage_entropy=None, frd=None, n=0, sample_seconds=None,
-                             note=sampler.missing or "weights missing"))
-            continue
+    for name, sample in samplers.items():
         start = time.perf_counter()
-        images = sampler.sample(n, seed, device).detach().float().cpu()
+        images = sample(n, seed, device).detach().float().cpu()
         seconds = time.perf_counter() - start
         if progress:
             print(f"{name}: {n} samples in {seconds:.1f} s")
         rows.append(dict(model=name, **score_images(images, reference, recognizer), n=n,
-                         sample_seconds=round(seconds, 2), note=sampler.note))
-    return {"table": rows, "n": n, "seed": seed, "profile": P.name,
-            "recognizer_accuracy": recognizer.meta.get("test_accuracy"), "markdown": table_markdown(rows)}
+                         sample_seconds=round(seconds, 2), note=(notes or {}).get(name, "")))
+    return rows
+
+
+def evaluate(cfg: Config, runs: dict, seed: int = 0, progress: bool = True):
+    """Score the generators ``cfg.models`` (loaded with the same profile and ``seed``) and the real-image ceiling.
+
+    Returns:
+        ``(rows, {"n", "recognizer_accuracy", "markdown"})``; each row has :data:`TABLE_COLUMNS`.
+
+    Raises:
+        ValueError: an unknown row name in ``cfg.models``.
+    """
+    from ..models.recognizer import load_recognizer
+
+    unknown = [m for m in cfg.models if m not in GENERATORS]
+    if unknown:
+        raise ValueError(f"unknown generator(s) {unknown}; known: {list(GENERATORS)}")
+    samplers, notes = {}, {}
+    for name in cfg.models:
+        experiment, member, sample, notes[name] = GENERATORS[name]
+        module = common.experiment(experiment)
+        run = common.load(module, module.Config.make(cfg.profile), seed, members=[member], progress=progress)[member]
+        samplers[name] = lambda n, s, device, run=run, sample=sample: sample(run, n, s, device)
+    rows = score_rows(samplers, cfg.n, seed, notes, progress)
+    return rows, {"n": cfg.n, "recognizer_accuracy": load_recognizer().meta.get("test_accuracy"),
+                  "markdown": table_markdown(rows)}
 
 
 def table_markdown(rows: list[dict]) -> str:

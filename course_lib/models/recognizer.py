@@ -11,22 +11,15 @@ own recognizer once on the real training images and uses it for every generator 
   why it must never be called FID.
 
 Weights: ``course_lib/weights/fashion_recognizer.pt`` (float16, about 0.2 MB), made by
-``python -m course_lib.models.recognizer`` (the command is stored in the file; see
-``course_lib/weights/README.md``).
+``python -m course_lib train recognizer`` (the training is :mod:`course_lib.experiments.recognizer`; see
+``course_lib/weights/README.md``); :func:`load_recognizer` loads them.
 """
 from __future__ import annotations
-
-import argparse
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoints import WEIGHTS_DIR, train_or_load
-
-RECOGNIZER_PATH = WEIGHTS_DIR / "fashion_recognizer.pt"
-RECOGNIZER_COMMAND = "python -m course_lib.models.recognizer --epochs 3 --seed 0"
 INPUT_SIZE = 32
 
 
@@ -86,52 +79,14 @@ class FashionRecognizer(nn.Module):
         return self.head(self.features(x))
 
 
-def _random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Translate each 32 x 32 image by up to ``max_shift`` pixels (background fills in)."""
+def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Translate each image of ``x`` (``N x C x H x W`` in [-1, 1]) by up to ``max_shift`` pixels in each
+    direction, the offsets drawn with ``generator``; the background (-1) fills in. The recognizer's training
+    augmentation."""
     n, _, h, w = x.shape
     padded = F.pad(x, (max_shift,) * 4, value=-1.0)
     dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n), generator=generator)
     return torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-
-
-def train_recognizer(model: FashionRecognizer, epochs: int = 3, batch_size: int = 128, lr: float = 2e-3,
-                     seed: int = 0, device=None, progress: bool = True, limit: int | None = None) -> dict:
-    """Train on the Fashion-MNIST training split (padded to 32, random shifts of up to 2 px), Adam with
-    a one-cycle schedule; return ``{"test_accuracy", "epochs", "train_seconds"}`` (accuracy on the
-    10,000 test images, or the first ``limit`` of them)."""
-    from ..data.fashion_mnist import fashion_mnist_tensors
-    from ..train import train_loop
-
-    device = torch.device(device or "cpu")
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    x, y = fashion_mnist_tensors("train", limit, value_range="-1,1", pad_to=32)
-    steps = epochs * (len(x) // batch_size)
-    model.to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-
-    def batches():
-        while True:
-            order = torch.randperm(len(x), generator=g)
-            for i in range(0, len(x) - batch_size + 1, batch_size):
-                idx = order[i:i + batch_size]
-                yield _random_shift(x[idx], 2, g), y[idx]
-
-    def step(batch):
-        xb, yb = (t.to(device) for t in batch)
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        return {"loss": loss.item()}
-
-    start = time.perf_counter()
-    train_loop(step, batches(), steps, desc="recognizer", progress=progress)
-    seconds = time.perf_counter() - start
-    xt, yt = fashion_mnist_tensors("test", limit, value_range="-1,1")
-    return {"test_accuracy": accuracy(model, xt, yt), "epochs": epochs, "train_seconds": round(seconds, 1)}
 
 
 @torch.no_grad()
@@ -145,40 +100,31 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(1, len(x))
 
 
-def load_recognizer(device=None, retrain: bool = False, progress: bool = True) -> FashionRecognizer:
+def load_recognizer(device=None, progress: bool = True) -> FashionRecognizer:
     """The course's Fashion-MNIST recognizer, in eval mode with gradients off, on ``device``.
 
-    Loads ``course_lib/weights/fashion_recognizer.pt``; only an explicit ``retrain=True`` (or its own
-    command, ``python -m course_lib.models.recognizer``) trains it from scratch (about 4.5 minutes on one CPU
-    thread; test accuracy 0.905) and overwrites the file. Unlike the generators' weights it does **not**
-    follow ``COURSE_RETRAIN=1``: it is the judge of every generator score in notebooks 04-09, so retraining a
-    generator must not silently change the scale its scores are read on (a retrained recognizer differs in
-    its weights and shifts every FRD). The stored metadata (test accuracy, command) is in ``model.meta``.
+    Loads ``course_lib/weights/fashion_recognizer.pt`` (the fast profile's seed-0 file of
+    :mod:`course_lib.experiments.recognizer`, whatever the active profile; ``progress`` is accepted for
+    symmetry with the loaders of the experiments, loading shows none). It never trains: only its own command,
+    ``python -m course_lib train recognizer`` (about 4.5 minutes on one CPU thread; test accuracy 0.905),
+    retrains it and overwrites the file. In particular it does **not** follow ``COURSE_RETRAIN=1``: it is the
+    judge of every generator score in notebooks 04-09, so retraining a generator must not silently change
+    the scale its scores are read on (a retrained recognizer differs in its weights and shifts every FRD).
+    The stored metadata (test accuracy, command) is in ``model.meta``. Loading seeds nothing (unlike
+    :func:`course_lib.experiments.common.load`), so that scoring with the judge never changes a caller's
+    random stream.
+
+    Raises:
+        FileNotFoundError: the weight file is missing (the message says how to restore or retrain it).
     """
+    from ..checkpoints import WEIGHTS_DIR, load_weights
+
+    path = WEIGHTS_DIR / "fashion_recognizer.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"the recognizer's weights {path} are missing: restore them with "
+                                f"`git checkout -- {path.name}` in {path.parent}, or retrain them with "
+                                "`python -m course_lib train recognizer`")
     model = FashionRecognizer()
-    meta = train_or_load(model, RECOGNIZER_PATH, lambda m: train_recognizer(m, progress=progress),
-                         RECOGNIZER_COMMAND, retrain=retrain)
-    model.meta = meta
+    model.meta = dict(load_weights(model, path), trained=False)
     model.to(device or "cpu").eval().requires_grad_(False)
     return model
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Train the course's Fashion-MNIST recognizer and store its weights.")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(RECOGNIZER_PATH))
-    args = parser.parse_args(argv)
-    from ..checkpoints import save_weights
-
-    model = FashionRecognizer()
-    meta = train_recognizer(model, epochs=args.epochs, seed=args.seed)
-    command = f"python -m course_lib.models.recognizer --epochs {args.epochs} --seed {args.seed}"
-    path = save_weights(model, args.out, command, meta)
-    print(f"test accuracy {meta['test_accuracy']:.4f} after {meta['epochs']} epochs "
-          f"({meta['train_seconds']} s); weights in {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
