@@ -114,6 +114,7 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
     ``seed``)."""
     from .generative_scores import score_rows
 
-    gan = runs["dcgan_fashion"].gan
-    return score_rows({"DCGAN": lambda n, s, device: gan.to(device).sample(n, seed=s, device=device)}, cfg.n_score,
-                      seed, progress=progress)
+    run = runs["dcgan_fashion"]
+    note = f"dcgan_fashion: {run.meta.get('steps', cfg.steps):,} steps of {cfg.batch_size} images"
+    return score_rows({"DCGAN": lambda n, s, device: run.gan.to(device).sample(n, seed=s, device=device)},
+                      cfg.n_score, seed, notes={"DCGAN": note}, progress=progress)
