@@ -1,5 +1,5 @@
-"""course_lib.models.pix2pix: shapes, factories, initialisation, the image pool, and loading checkpoints
-of the official pix2pix/CycleGAN code (fixtures in tests/fixtures/compat, see its README)."""
+"""course_lib.models.pix2pix: shapes, factories, initialisation, the image pool; course_lib.models.official:
+loading checkpoints of the official pix2pix/CycleGAN code (fixtures in tests/fixtures/compat, see its README)."""
 import json
 from pathlib import Path
 
@@ -8,9 +8,9 @@ import torch
 
 from course_lib.losses import GANLoss
 from course_lib.models import pix2pix as P
+from course_lib.models.official import describe_official_checkpoint, load_official_state_dict, official_keys
 from course_lib.models.pix2pix import (ImagePool, NLayerDiscriminator, PixelDiscriminator, ResnetGenerator,
-                                       UnetGenerator, define_D, define_G, describe_official_checkpoint,
-                                       init_weights, load_official_state_dict, official_keys)
+                                       UnetGenerator, define_D, define_G, init_weights)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compat"
 LAYOUT = json.loads((FIXTURES / "official_state_dict_keys.json").read_text())

@@ -1,15 +1,26 @@
-"""pix2pix / CycleGAN training and scoring (course_lib.translation, the losses, the metrics, the PatchGAN
-family), and the stored generators: they load, score sensibly, and a few steps of retraining lower the loss."""
+"""pix2pix / CycleGAN training and scoring (the experiments pix2pix_ablation, patchgan_sizes, cyclegan,
+cyclegan_identity; course_lib.translation, the losses, the metrics, the PatchGAN family), the stored generators
+(they load, score sensibly, and a few steps of retraining lower the loss), and the mechanism cells of notebooks
+06-08 (the notebook's forward passes and training steps equal the library's)."""
 import math
+import re
 
 import pytest
 import torch
 
 from course_lib import translation as T
+from course_lib.checkpoints import WEIGHTS_DIR
+from course_lib.device import seed_everything
+from course_lib.experiments import common, cyclegan, cyclegan_identity, patchgan_sizes
+from course_lib.experiments import pix2pix_ablation as A
 from course_lib.losses import GANLoss, cycle_consistency_loss, identity_loss, pix2pix_generator_loss
 from course_lib.metrics import pixel_scores, recognizer_accuracy
 from course_lib.models.pix2pix import SCALED_FAMILY_32, PatchDiscriminator, scaled_patchgan_family
 from course_lib.receptive_field import receptive_field
+from notebook_cells import cell_namespace
+
+NOTEBOOK_IMPORTS = "import torch\nimport torch.nn.functional as F\n" \
+                   "from course_lib.losses import cycle_consistency_loss, identity_loss\n"
 
 
 class _Probe(torch.nn.Module):
@@ -58,8 +69,10 @@ def test_scaled_patchgan_family_matches_the_paper_ratios():
 
 
 def test_linear_decay_schedule():
-    f = T.linear_decay(100)
+    f = common.linear_decay_factor(100)
     assert f(0) == f(49) == 1.0 and math.isclose(f(75), 0.5) and f(100) == 0.0
+    run = cyclegan.build(cyclegan.Config.make("fast", cycle_steps=100, n_train=64, n_test=8))
+    assert run.sched_G.lr_lambdas[0](75) == run.sched_D.lr_lambdas[0](75) == 0.5
 
 
 def test_metrics_for_translation():
@@ -86,72 +99,168 @@ def test_metrics_for_translation():
 @pytest.fixture(scope="module")
 def small():
     # lr 2e-3 (10x the paper's) so that a few steps show the loss falling
-    cfg = T.make_config("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
-    x, y, test = T.load_pairs(cfg)
-    return cfg, x, y, test
+    return A.Config.make("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
+
+
+def _fresh(module, cfg, member, seed=0):
+    seed_everything(seed)
+    return module.build(cfg, member, seed)
 
 
 def test_pix2pix_few_steps_reduce_the_l1_loss(small):
-    cfg, x, y, _ = small
     torch.manual_seed(0)
-    _, hist = T.train_pix2pix(cfg, "L1+cGAN", seed=0, data=(x, y), steps=25, progress=False)
+    hist = common.fit(A, _fresh(A, small, "L1+cGAN"), steps=25, progress=False)
     assert sum(hist["G_l1"][-5:]) / 5 < 0.7 * sum(hist["G_l1"][:5]) / 5
     assert "D" in hist and len(hist["D"]) == 25
 
 
 def test_cyclegan_few_steps_reduce_the_cycle_loss(small):
-    cfg, x, y, _ = small
-    m, hist = T.train_cyclegan(cfg, x[:128], y[128:], seed=0, steps=12, progress=False)
+    cfg = cyclegan.Config(**dict(small.as_dict(), cycle_steps=12))
+    run = _fresh(cyclegan, cfg, "CycleGAN")
+    hist = common.fit(cyclegan, run, progress=False)
     assert sum(hist["cycle"][-3:]) < 0.85 * sum(hist["cycle"][:3])
-    assert set(hist) >= {"G_gan", "cycle", "identity", "D"}
+    assert set(hist) >= {"G_gan", "cycle", "identity", "D"} and len(hist["cycle"]) == 12
 
 
-@pytest.mark.parametrize("variant", list(T.VARIANTS))
+def _command_of(module_name: str):
+    # the stored files record the command that made them: the old `COURSE_RETRAIN=1 ... reproduce NAME` or `train NAME`
+    return re.compile(rf"python -m course_lib (reproduce|train) {module_name}\b")
+
+
+@pytest.mark.parametrize("variant", A.MEMBERS)
 def test_stored_pix2pix_generators_load_and_beat_chance(small, variant):
-    from course_lib.experiments.pix2pix_ablation import weight_name
-    from course_lib.checkpoints import load_weights
-
-    cfg, _, _, test = small
-    G = T.build_generator(T.make_config("fast"))
-    meta = load_weights(G, T.weights_path(weight_name(variant)))
-    assert "reproduce pix2pix_ablation" in meta["command"]
-    assert T.weights_path(weight_name(variant)).stat().st_size < 2e6
-    scores = T.evaluate_shoes(G, test)
+    run = common.load(A, A.Config.make("fast"), 0, members=[variant], progress=False)[variant]
+    assert run.meta["trained"] is False and _command_of("pix2pix_ablation").search(run.meta["command"])
+    path = common.weights_path(run.stored["G"])
+    assert path == WEIGHTS_DIR / f"pix2pix_shoes_{variant.replace('+', '')}.pt" and path.stat().st_size < 2e6
+    scores = T.evaluate_shoes(run.G, T.load_pairs(small)[2])
     assert scores["type_accuracy"] > 0.5  # chance is 1/3
 
 
-def test_stored_cyclegan_generators_load():
-    from course_lib.checkpoints import load_weights
+def test_patchgan_sizes_reuses_notebook_06s_generator_for_the_default_patch():
+    cfg = patchgan_sizes.Config.make("fast")
+    assert patchgan_sizes.members(cfg) == ["1x1 (PixelGAN)", "2x2", "34x34"]  # not the 10 x 10: one file, not two
+    stems = {m: patchgan_sizes.build(cfg, m).stored["G"] for m in patchgan_sizes.members(cfg)}
+    assert stems == {"1x1 (PixelGAN)": "patchgan_1x1", "2x2": "patchgan_2x2", "34x34": "patchgan_34x34"}
+    for stem in stems.values():
+        assert common.weights_path(stem).is_file()
+    assert not (WEIGHTS_DIR / "patchgan_10x10.pt").exists()
+    assert A.build(cfg, "L1+cGAN").stored["G"] == "pix2pix_shoes_L1cGAN"
 
-    m = T.CycleGAN(T.make_config("fast"))
-    for name in ("G_AB", "G_BA"):
-        meta = load_weights(getattr(m, name), T.weights_path(f"cyclegan_shoes_{name}"))
-        assert "reproduce cyclegan" in meta["command"]
-    assert T.translate(m.G_AB, torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+
+@pytest.mark.parametrize("module,stems", [(cyclegan, ("cyclegan_shoes_G_AB", "cyclegan_shoes_G_BA")),
+                                          (cyclegan_identity, ("cyclegan_shoes_idt0_G_AB", "cyclegan_shoes_idt0_G_BA"))])
+def test_stored_cyclegan_generators_load(module, stems):
+    cfg = module.Config.make("fast")
+    (member,) = module.MEMBERS
+    run = common.load(module, cfg, 0, progress=False)[member]
+    assert tuple(run.stored.values()) == stems and run.meta["trained"] is False
+    assert _command_of(module.__name__.rsplit(".", 1)[-1]).search(run.meta["command"])
+    assert run.lambda_identity == (0.5 if module is cyclegan else 0.0)
+    assert T.translate(run.G_AB, torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
 
 
-def test_training_repeats_exactly_with_the_same_seed(small):
-    """The stored generators are reproducible only if a seed fixes everything (weights, batches, dropout)."""
-    cfg, x, y, _ = small
+def _float_weights(run, role):
+    return torch.cat([p.detach().flatten() for p in run.models[role].state_dict().values() if p.is_floating_point()])
+
+
+def test_training_repeats_exactly_with_the_same_seed(small, monkeypatch, tmp_path):
+    """The stored generators are reproducible only if a seed fixes everything (weights, batches, dropout, pool):
+    `python -m course_lib train` (common.train) twice with one seed gives the same weights."""
+    monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
+    cfg = small.replace(n_train=64, steps=3)
 
     def weights(seed):
-        G, _ = T.train_pix2pix(cfg, "L1+cGAN", seed=seed, data=(x[:64], y[:64]), steps=3, progress=False)
-        return torch.cat([p.detach().flatten() for p in G.state_dict().values() if p.is_floating_point()])
+        run = common.train(A, cfg, seed, members=["L1+cGAN"], progress=False)["L1+cGAN"]
+        return _float_weights(run, "G")
 
     first, again, other = weights(7), weights(7), weights(8)
     assert torch.equal(first, again)
     assert not torch.allclose(first, other)
-    m1, _ = T.train_cyclegan(cfg, x[:64], y[64:128], seed=7, steps=2, progress=False)
-    m2, _ = T.train_cyclegan(cfg, x[:64], y[64:128], seed=7, steps=2, progress=False)
-    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
-        assert torch.equal(a, b)
+    assert (tmp_path / "pix2pix_shoes_L1cGAN_fast_seed7.pt").is_file()
+    cfg = cyclegan.Config(**dict(small.as_dict(), n_train=128, cycle_steps=2))
+    m1, m2 = (common.train(cyclegan, cfg, 7, progress=False)["CycleGAN"] for _ in range(2))
+    for role in ("G_AB", "G_BA", "D_A", "D_B"):
+        for a, b in zip(m1.models[role].state_dict().values(), m2.models[role].state_dict().values()):
+            assert torch.equal(a, b)
 
 
 def test_translation_experiments_are_discovered_and_refuse_the_full_profile_where_unscored():
-    from course_lib.__main__ import experiment_names
-    from course_lib.experiments import cyclegan, cyclegan_identity
-
-    assert {"pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity"} <= set(experiment_names())
+    assert {"pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity"} <= set(common.experiment_names())
     for module in (cyclegan, cyclegan_identity):
         with pytest.raises(NotImplementedError, match="paired"):
-            module.run("full", seed=1, progress=False)
+            common.reproduce(module.__name__.rsplit(".", 1)[-1], "full", seed=1, progress=False)
+        with pytest.raises(NotImplementedError, match="paired"):
+            module.evaluate(module.Config.make("full"), {}, seed=1, progress=False)
+
+
+# --- the notebooks' mechanism cells equal the library ---------------------------------------------
+
+def _same_state(run_a, run_b):
+    for role in run_a.models:
+        for (k, a), b in zip(run_a.models[role].state_dict().items(), run_b.models[role].state_dict().values()):
+            assert torch.equal(a, b), f"{role}.{k} differs"
+
+
+@pytest.mark.parametrize("member", A.MEMBERS)
+def test_notebook_06_training_step_is_the_librarys(small, member):
+    """Notebook 06's pix2pix_train_step (D: real vs fake pair, halved; G: cGAN + lambda L1) and A.train_step give
+    the same losses and the same updated G and D, step after step, from the same seeded state and batches."""
+    step = cell_namespace("06_pix2pix.ipynb", defines="pix2pix_train_step", preamble=NOTEBOOK_IMPORTS)["pix2pix_train_step"]
+    run_nb, run_lib = _fresh(A, small, member), _fresh(A, small, member)
+    batches = run_lib.batches()
+    for i in range(3):
+        batch = next(batches)
+        torch.manual_seed(100 + i)  # the generator's dropout
+        logs_nb = step(run_nb, batch)
+        torch.manual_seed(100 + i)
+        logs_lib = A.train_step(run_lib, batch)
+        assert logs_nb == logs_lib
+    _same_state(run_nb, run_lib)
+    assert not torch.equal(_float_weights(run_nb, "G"), _float_weights(_fresh(A, small, member), "G"))
+
+
+def test_notebook_06_forward_passes_are_the_librarys(small):
+    ns = cell_namespace("06_pix2pix.ipynb", defines="unet_forward", preamble=NOTEBOOK_IMPORTS)
+    ns.update(cell_namespace("06_pix2pix.ipynb", defines="patchgan_forward", preamble=NOTEBOOK_IMPORTS))
+    run = _fresh(A, small, "L1+cGAN")
+    x, y = next(run.batches())
+    for mode in ("train", "eval"):
+        for m in run.models.values():
+            getattr(m, mode)()
+        torch.manual_seed(0)
+        out_nb = ns["unet_forward"](run.G, x)
+        torch.manual_seed(0)
+        assert torch.equal(out_nb, run.G(x))
+        assert torch.equal(ns["patchgan_forward"](run.D, x, y), run.D(torch.cat([x, y], 1)))
+
+
+def test_notebook_07_patchgan_forward_and_measured_patch_are_the_librarys():
+    ns = cell_namespace("07_patchgan_sizes.ipynb", defines="measured_patch", preamble=NOTEBOOK_IMPORTS)
+    x, y = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32)
+    for name, D in scaled_patchgan_family(32, 2, ndf=4).items():
+        D.eval()
+        assert torch.equal(ns["patchgan_forward"](D, x, y), D(torch.cat([x, y], 1))), name
+        side = receptive_field(D).size
+        assert ns["measured_patch"](D) == (side, side), name
+    D = scaled_patchgan_family(256, 2, ndf=2)["70x70"]
+    assert ns["measured_patch"](D, side=160) == (70, 70)
+
+
+@pytest.mark.parametrize("module", [cyclegan, cyclegan_identity])
+def test_notebook_08_training_step_is_the_librarys(small, module):
+    """Notebook 08's cyclegan_train_step (both generators, cycle and identity terms, image pools, schedules) and
+    the library's train_step give the same losses and the same updated networks, pools and learning rates."""
+    step = cell_namespace("08_cyclegan.ipynb", defines="cyclegan_train_step", preamble=NOTEBOOK_IMPORTS)["cyclegan_train_step"]
+    cfg = module.Config(**dict(small.as_dict(), n_train=128, cycle_steps=4, pool_size=20))
+    (member,) = module.MEMBERS
+    run_nb, run_lib = _fresh(module, cfg, member), _fresh(module, cfg, member)
+    batches = run_lib.batches()
+    for _ in range(4):  # 4 x 16 images per domain: the pools fill (20), then swap at random
+        batch = next(batches)
+        assert step(run_nb, batch) == module.train_step(run_lib, batch)
+    _same_state(run_nb, run_lib)
+    for pool in ("pool_A", "pool_B"):
+        assert len(run_nb.state[pool]) == 20
+        assert all(torch.equal(a, b) for a, b in zip(run_nb.state[pool].images, run_lib.state[pool].images))
+    assert run_nb.opt_G.param_groups[0]["lr"] == run_lib.opt_G.param_groups[0]["lr"] == 0.0  # decayed to 0

@@ -4,51 +4,70 @@ Zhu et al. (2017) add the identity loss ``0.5 * lambda * (||G(b) - b||_1 + ||F(a
 photo (Sec. 5.2, Fig. 9), where it keeps the colour composition of the input; the authors' code applies it by
 default. For edge maps <-> shoe photos an identity mapping is a poor prior -- an edge map is not a shoe -- and
 the stored fast-profile CycleGAN (identity 0.5, 3,000 steps) indeed returns shoes that are mostly their input's
-edges. This experiment trains the same CycleGAN with and without the identity term and scores both on the
-paired held-out set (:func:`course_lib.translation.evaluate_shoes`), plus the cycle error on that set,
+edges. This experiment compares that CycleGAN with the same training without the identity term, both scored on
+the paired held-out set (:func:`course_lib.translation.evaluate_shoes`), plus the cycle error on that set,
 ``mean |F(G(a)) - a|`` (edge maps in [-1, 1]).
 
-Train-or-load: with identity 0.5 at seed 0 in the fast profile, the stored generators of notebook 08 are used;
-the run without identity is always trained (about 15 minutes on one CPU thread).
-``python -m course_lib reproduce cyclegan_identity --seed 0``.
+One member, ``"no_identity"``: notebook 08's CycleGAN (:mod:`~course_lib.experiments.cyclegan`'s ``build``
+and ``train_step``) with ``lambda_identity = 0``, its generators stored (fast profile, seed 0:
+``course_lib/weights/cyclegan_shoes_idt0_G_AB.pt`` and ``..._G_BA.pt``; about 15 minutes on one CPU thread
+to train). The identity-0.5 row loads the ``cyclegan`` experiment's generators at the same seed (notebook 08's
+stored files at seed 0), which this experiment never retrains.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..data.shoes import make_unpaired_edges_shoes
-from ..profile import Profile, get_profile
-from ..translation import evaluate_shoes, make_config, train_cyclegan, translate
+from ..translation import TranslationConfig, evaluate_shoes, translate
+from . import common
+from . import cyclegan as C
+
+MEMBERS = ("no_identity",)
 
 
-def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, retrain: bool | None = None) -> dict:
-    """Train (or load) CycleGAN with identity weight 0.5 and 0; returns ``{"config", "table"}``.
+@dataclass(frozen=True)
+class Config(TranslationConfig):
+    """The translation runs' sizes (:class:`course_lib.translation.TranslationConfig`); ``lambda_identity``
+    is the compared row's weight (0.5), the member trains with 0."""
 
-    ``retrain`` is accepted for the common ``run`` signature; the stored generators are retrained only by
-    ``COURSE_RETRAIN=1 python -m course_lib reproduce cyclegan``.
 
-    Table rows: ``lambda_identity, type_accuracy, frd, l1, psnr, cycle_l1, train_seconds``.
+def build(cfg: TranslationConfig, member: str = "no_identity", seed: int = 0) -> common.Run:
+    """:func:`course_lib.experiments.cyclegan.build` with ``lambda_identity = 0``; the generators are stored
+    as ``cyclegan_shoes_idt0_G_AB`` / ``_G_BA``.
+
+    Raises:
+        NotImplementedError: in the full profile (no paired held-out set).
+        ValueError: another member.
+    """
+    if member not in MEMBERS:
+        raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
+    run = C.build(cfg.replace(lambda_identity=0.0), "CycleGAN", seed)
+    run.stored = {"G_AB": "cyclegan_shoes_idt0_G_AB", "G_BA": "cyclegan_shoes_idt0_G_BA"}
+    return run
+
+
+train_step = C.train_step
+
+
+def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0, progress: bool = True) -> list[dict]:
+    """Score CycleGAN with identity weight ``cfg.lambda_identity`` (the ``cyclegan`` experiment's generators,
+    trained there first if missing) and without (``runs["no_identity"]``) on the paired held-out set.
+
+    Returns:
+        Rows ``lambda_identity, type_accuracy, frd, l1, psnr, cycle_l1, train_seconds``.
 
     Raises:
         NotImplementedError: in the full profile (no paired held-out set for the official unpaired sets).
     """
-    from .cyclegan import train_or_load_cyclegan
-
-    P = profile if isinstance(profile, Profile) else get_profile(profile)
-    cfg = make_config(P)
     if cfg.dataset != "shoes":
         raise NotImplementedError("the identity ablation is scored on the offline paired shoes only (fast profile)")
-    data = make_unpaired_edges_shoes(cfg.n_train, cfg.n_test, seed)
+    test = make_unpaired_edges_shoes(cfg.n_train, cfg.n_test, seed).test
+    with_identity = common.load(C, cfg, seed, progress=progress)["CycleGAN"]
     rows = []
-    for lambda_identity in (cfg.lambda_identity, 0.0):  # the course default (0.5), then none
-        cfg_i = make_config(P, lambda_identity=lambda_identity)
-        if P.is_fast and seed == 0 and lambda_identity == cfg.lambda_identity:
-            # notebook 08's files are made by the cyclegan experiment's command: not retrained here
-            model, meta = train_or_load_cyclegan(cfg_i, data, seed, retrain=False, progress=progress)
-            seconds = meta.get("train_seconds", float("nan"))
-        else:
-            model, history = train_cyclegan(cfg_i, data.a, data.b, seed, progress=progress)
-            seconds = round(history["_seconds"][0], 1)
-        fake = translate(model.G_AB, data.test.edges)
-        cycle_l1 = float((translate(model.G_BA, fake) - data.test.edges).abs().mean())
-        rows.append({"lambda_identity": lambda_identity, **evaluate_shoes(model.G_AB, data.test), "cycle_l1": cycle_l1,
-                     "train_seconds": seconds})
-    return {"config": cfg.as_dict(), "table": rows}
+    for lambda_identity, run in ((cfg.lambda_identity, with_identity), (0.0, runs["no_identity"])):
+        fake = translate(run.G_AB, test.edges)
+        cycle_l1 = float((translate(run.G_BA, fake) - test.edges).abs().mean())
+        rows.append({"lambda_identity": lambda_identity, **evaluate_shoes(run.G_AB, test), "cycle_l1": cycle_l1,
+                     "train_seconds": run.meta.get("train_seconds", float("nan"))})
+    return rows

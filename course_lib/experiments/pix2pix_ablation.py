@@ -10,88 +10,116 @@ Fashion-MNIST recognizer (in the manner of the FCN-score), the Fréchet recogniz
 shoes, and pixel L1 / PSNR. The full profile uses the paper's settings on facades (256 x 256, batch 1,
 200 epochs) and reports the pixel scores only (no recognizer for facades).
 
-Train-or-load: in the fast profile with seed 0 the three generators are loaded from
-``course_lib/weights/pix2pix_shoes_*.pt`` (``COURSE_RETRAIN=1`` retrains them); other seeds and the full
-profile always train.
+Members: the three objectives; each stores its generator (fast profile, seed 0:
+``course_lib/weights/pix2pix_shoes_L1.pt``, ``..._cGAN.pt``, ``..._L1cGAN.pt``). Notebook 07's 10 x 10 row
+and notebook 08's paired upper bound load the L1 + cGAN member. ``python -m course_lib train
+pix2pix_ablation`` retrains; ``python -m course_lib reproduce pix2pix_ablation --seed 1`` trains-or-loads seed 1
+in the user's cache.
 """
 from __future__ import annotations
 
-from ..profile import Profile, get_profile
-from ..translation import (VARIANTS, evaluate_shoes, load_pairs, make_config, train_or_load_pix2pix, train_pix2pix,
-                           translate)
+from dataclasses import dataclass
 
-COMMAND = "COURSE_RETRAIN=1 python -m course_lib reproduce pix2pix_ablation --profile fast --seed 0"
+import torch
+
+from ..device import get_device, seed_everything
+from ..losses import GANLoss, pix2pix_generator_loss
+from ..translation import (TranslationConfig, build_discriminator, build_generator, evaluate_pairs, load_pairs,
+                           real_shoes_scores, translate)
+from . import common
+
+OBJECTIVES = {"L1": (False, True), "cGAN": (True, False), "L1+cGAN": (True, True)}
+"""The rows of pix2pix's Table 1: name -> (use_gan, use_l1)."""
+MEMBERS = tuple(OBJECTIVES)
 
 
-def weight_name(variant: str) -> str:
-    """File stem of a variant's stored generator, e.g. ``pix2pix_shoes_L1cGAN``."""
-    return "pix2pix_shoes_" + variant.replace("+", "")
+@dataclass(frozen=True)
+class Config(TranslationConfig):
+    """The translation runs' sizes (:class:`course_lib.translation.TranslationConfig`); pix2pix uses
+    ``generator``, ``discriminator``, ``ngf``, ``ndf``, ``n_train``, ``n_test``, ``steps``, ``batch_size``,
+    ``lr``, ``beta1`` and ``lambda_l1``."""
 
 
-def generators(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, retrain: bool | None = None,
-               data=None, variants=tuple(VARIANTS)) -> dict:
-    """``{variant: (G, meta)}`` for the objectives ``variants`` (default all three of :data:`VARIANTS`):
-    loaded (fast profile, seed 0) or trained.
+def build(cfg: TranslationConfig, member: str, seed: int = 0) -> common.Run:
+    """A fresh pix2pix run of the objective ``member`` (a key of :data:`OBJECTIVES`).
+
+    Models: ``G`` (:func:`~course_lib.translation.build_generator`, stored as
+    ``pix2pix_<dataset>_<member without +>``, e.g. ``pix2pix_shoes_L1cGAN``) and the conditional
+    ``cfg.discriminator`` ``D`` on input + output channels (built for every objective, so that every
+    objective starts from the same generator). ``D`` is built after reseeding with ``seed``:
+    G and D each start from the seed, as the stored generators were trained. State: ``opt_G``, ``opt_D``
+    (Adam ``cfg.lr``, betas ``(cfg.beta1, 0.999)``), ``criterion`` (the vanilla GAN loss), ``use_gan``,
+    ``use_l1``, ``lambda_l1``. Batches: ``(x, y)`` pairs of ``cfg.batch_size``, in an order fixed by ``seed``.
 
     Raises:
-        ValueError: an unknown variant.
+        ValueError: an unknown objective.
     """
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown pix2pix objective(s) {unknown}; known: {list(VARIANTS)}")
-    P = profile if isinstance(profile, Profile) else get_profile(profile)
-    cfg = make_config(P)
-    if data is None:
-        data = load_pairs(cfg)[:2]
-    out = {}
-    for variant in variants:
-        if P.is_fast and seed == 0:
-            out[variant] = train_or_load_pix2pix(cfg, variant, weight_name(variant), COMMAND, seed, retrain=retrain,
-                                                 progress=progress, data=data)
-        else:
-            G, history = train_pix2pix(cfg, variant, seed, data, progress=progress)
-            out[variant] = (G, {"history": history, "train_seconds": round(history["_seconds"][0], 1)})
-    return out
+    if member not in OBJECTIVES:
+        raise ValueError(f"unknown pix2pix objective {member!r}; known: {list(OBJECTIVES)}")
+    channels = {"shoes": (1, 1), "facades": (3, 3)}[cfg.dataset]
+    device = get_device()
+    G = build_generator(cfg, *channels).to(device)
+    seed_everything(seed)
+    D = build_discriminator(cfg, sum(channels)).to(device)
+    use_gan, use_l1 = OBJECTIVES[member]
+
+    def batches():
+        x, y, _ = load_pairs(cfg)
+        return common.random_batches(x, y, batch_size=cfg.batch_size, seed=seed)
+
+    opt_G, _ = common.adam(G.parameters(), cfg.lr, (cfg.beta1, 0.999))
+    opt_D, _ = common.adam(D.parameters(), cfg.lr, (cfg.beta1, 0.999))
+    return common.Run(models={"G": G, "D": D},
+                      stored={"G": f"pix2pix_{cfg.dataset}_{member.replace('+', '')}"},
+                      steps=cfg.steps, batches=batches,
+                      state={"opt_G": opt_G, "opt_D": opt_D, "criterion": GANLoss("vanilla").to(device),
+                             "use_gan": use_gan, "use_l1": use_l1, "lambda_l1": cfg.lambda_l1})
 
 
-def real_reference(test, recognizer=None) -> dict:
-    """Scores of real shoes: type accuracy of the real test shoes, and the Fréchet recognizer distance
-    between as many real *training* shoes and the test shoes (the floor a generator can reach)."""
-    from ..data.shoes import SHOE_CLASSES, make_edges2shoes
-    from ..metrics import frechet_recognizer_distance, recognizer_accuracy
-    from ..models.recognizer import load_recognizer
+def train_step(run: common.Run, batch) -> dict[str, float]:
+    """One pix2pix iteration on a batch ``(x, y)`` in [-1, 1]; returns the losses as floats.
 
-    recognizer = recognizer or load_recognizer(progress=False)
-    train = make_edges2shoes("train", len(test))
-    return {"type_accuracy": recognizer_accuracy(test.shoes, test.types, recognizer, SHOE_CLASSES),
-            "frd": frechet_recognizer_distance(train.shoes, test.shoes, recognizer), "l1": 0.0, "psnr": float("inf")}
-
-
-def run(profile: Profile | str | None = None, seed: int = 0, progress: bool = True, retrain: bool | None = None) -> dict:
-    """Train (or load) the three objectives and score them; returns ``{"config", "table", "samples"}``.
-
-    ``table``: one row per objective (``objective, type_accuracy, frd, l1, psnr, train_seconds``) and a
-    ``real shoes`` reference row (fast profile); ``samples``: inputs, targets and each objective's outputs
-    for the first 8 test pairs.
+    D (when the objective has the cGAN term) learns to tell the real pair ``cat[x, y]`` from the fake pair
+    ``cat[x, G(x)]``, both conditioned on the input, its loss halved (Isola et al. 2017, Sec. 3.3); then G
+    minimises ``L_cGAN + lambda * L1`` (Eq. 4; :func:`~course_lib.losses.pix2pix_generator_loss`).
     """
-    from ..metrics import pixel_scores
+    device = next(run.G.parameters()).device
+    x, y = (t.to(device) for t in batch)
+    fake = run.G(x)
+    logs = {}
+    if run.use_gan:
+        d_real = run.D(torch.cat([x, y], 1))
+        d_fake = run.D(torch.cat([x, fake.detach()], 1))
+        loss_D = 0.5 * (run.criterion(d_real, True) + run.criterion(d_fake, False))
+        run.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        run.opt_D.step()
+        logs["D"] = loss_D.item()
+    loss_G, parts = pix2pix_generator_loss(run.D, x, fake, y, run.criterion, run.lambda_l1, run.use_gan, run.use_l1)
+    run.opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    run.opt_G.step()
+    logs.update(parts)
+    return logs
 
-    P = profile if isinstance(profile, Profile) else get_profile(profile)
-    cfg = make_config(P)
-    x, y, test = load_pairs(cfg)
-    gens = generators(P, seed, progress, retrain, data=(x, y))
+
+def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
+    """Score each objective's generator on the held-out pairs.
+
+    Returns:
+        ``(rows, {"samples": ...})``: one row per objective (``objective, type_accuracy, frd, l1, psnr,
+        train_seconds``) and a ``real shoes`` reference row (shoes only); ``samples``: inputs, targets and
+        each objective's outputs for the first 8 test pairs (``8 x C x H x W`` in [-1, 1]).
+    """
+    test = load_pairs(cfg)[2]
+    inputs, targets = (test.edges, test.shoes) if cfg.dataset == "shoes" else test
     rows, samples = [], {}
-    for variant, (G, meta) in gens.items():
-        if cfg.dataset == "shoes":
-            scores = evaluate_shoes(G, test)
-            samples[variant] = translate(G, test.edges[:8])
-        else:
-            xt, yt = test
-            fake = translate(G, xt)
-            scores = {"type_accuracy": float("nan"), "frd": float("nan"), **pixel_scores(fake, yt)}
-            samples[variant] = fake[:8]
-        rows.append({"objective": variant, **scores, "train_seconds": meta.get("train_seconds", float("nan"))})
+    for member, run in runs.items():
+        rows.append({"objective": member, **evaluate_pairs(run.G, test),
+                     "train_seconds": run.meta.get("train_seconds", float("nan"))})
+        samples[member] = translate(run.G, inputs[:8])
     if cfg.dataset == "shoes":
-        rows.append({"objective": "real shoes", **real_reference(test), "train_seconds": 0.0})
-        samples["input"], samples["target"] = test.edges[:8], test.shoes[:8]
-    return {"config": cfg.as_dict(), "table": rows, "samples": samples}
+        rows.append({"objective": "real shoes", **real_shoes_scores(test), "train_seconds": 0.0})
+    samples["input"], samples["target"] = inputs[:8], targets[:8]
+    return rows, {"samples": samples}
+

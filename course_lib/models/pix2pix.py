@@ -1,12 +1,14 @@
 """pix2pix building blocks (Isola, Zhu, Zhou & Efros, "Image-to-Image Translation with
 Conditional Adversarial Networks", CVPR 2017).
 
-The networks of pix2pix and CycleGAN (Zhu, Park, Isola & Efros, ICCV 2017): the U-Net and ResNet
-generators, the PatchGAN and PixelGAN discriminators, name-keyed factories (``define_G``, ``define_D``),
-the N(0, 0.02) initialisation, CycleGAN's image pool, and :func:`load_official_state_dict`, which loads
-checkpoints of the authors' public code into these classes. Notebook 01 measures the discriminators'
-receptive fields; notebooks 06 (pix2pix), 07 (PatchGAN sizes) and 08 (CycleGAN) train them.
-The layer layout (kernel 4, padding 1, LeakyReLU 0.2, channel width doubling up
+The networks of pix2pix and CycleGAN (Zhu, Park, Isola & Efros, ICCV 2017): the discriminators --
+PatchGAN (:class:`NLayerDiscriminator`), PixelGAN, the PatchGAN of any receptive field
+(:class:`PatchDiscriminator`) and the size-ablation family built from it -- the U-Net and ResNet
+generators, name-keyed factories (``define_G``, ``define_D``, initialised N(0, 0.02) by
+:func:`course_lib.models.init.init_weights`) and CycleGAN's image pool. Checkpoints of the authors' public
+code load into these classes with :func:`course_lib.models.official.load_official_state_dict`. Notebook
+01 measures the discriminators' receptive fields; notebooks 06 (pix2pix), 07 (PatchGAN sizes) and 08
+(CycleGAN) train them. The layer layout (kernel 4, padding 1, LeakyReLU 0.2, channel width doubling up
 to 8 x ndf) matches the paper's appendix 6.1.2 and the authors' public code, so
 the receptive fields come out as the paper's 1, 16, 70 and 286 pixels.
 
@@ -16,7 +18,6 @@ read it, and so that :func:`course_lib.receptive_field.receptive_field` can walk
 from __future__ import annotations
 
 import random
-import re
 from collections import OrderedDict
 
 import torch
@@ -125,6 +126,58 @@ class PixelDiscriminator(nn.Sequential):
         self.in_channels, self.ndf, self.norm = in_channels, ndf, norm
 
 
+class PatchDiscriminator(nn.Sequential):
+    """A PatchGAN of any receptive field, from a list of ``(kernel, stride)`` convolutions.
+
+    The first convolution has no norm; the middle ones are followed by the norm and LeakyReLU(0.2)
+    and double the width up to ``8 * ndf``; the last maps to one channel of raw scores. Padding is 1
+    for 4 x 4 kernels (as in :class:`NLayerDiscriminator`) and ``(k - 1) // 2`` otherwise. Notebook 07
+    uses it to scale the paper's 1 / 16 / 70 / 286 family down to 32 x 32 images with the same
+    patch-to-image ratios (:func:`scaled_patchgan_family`).
+
+    Args:
+        in_channels: input channels (input + output for a conditional D).
+        convs: ``[(kernel, stride), ...]``, at least two.
+        ndf: filters of the first convolution.
+        norm: ``"batch"``, ``"instance"`` or ``"none"``.
+    """
+
+    def __init__(self, in_channels: int, convs, ndf: int = 64, norm: str = "batch"):
+        convs = [tuple(c) for c in convs]
+        if len(convs) < 2:
+            raise ValueError("a PatchDiscriminator needs at least two convolutions")
+        bias = _uses_bias(norm)
+        pad = [1 if k == 4 else (k - 1) // 2 for k, _ in convs]
+        layers = OrderedDict()
+        k, s = convs[0]
+        layers["conv0"] = nn.Sequential(nn.Conv2d(in_channels, ndf, k, s, pad[0]), nn.LeakyReLU(0.2, True))
+        width = ndf
+        for n, (k, s) in enumerate(convs[1:-1], start=1):
+            out = ndf * min(2 ** n, 8)
+            layers[f"conv{n}"] = nn.Sequential(nn.Conv2d(width, out, k, s, pad[n], bias=bias),
+                                               get_norm_layer(norm, out), nn.LeakyReLU(0.2, True))
+            width = out
+        k, s = convs[-1]
+        layers["head"] = nn.Conv2d(width, 1, k, s, pad[-1])
+        super().__init__(layers)
+        self.in_channels, self.ndf, self.norm, self.convs = in_channels, ndf, norm, convs
+
+
+SCALED_FAMILY_32 = {
+    "1x1 (PixelGAN)": [(1, 1), (1, 1), (1, 1)],
+    "2x2": [(2, 1), (1, 1), (1, 1)],
+    "10x10": [(4, 2), (4, 1), (1, 1)],
+    "34x34": [(4, 2), (4, 2), (4, 1), (4, 1)],
+}
+"""The PatchGAN family at 32 x 32: receptive fields 1, 2, 10 and 34 pixels, i.e. 1/32, 1/16, 0.31 and
+1.06 of the image side -- the paper's 16/256 = 1/16, 70/256 = 0.27 and 286/256 = 1.12 at 256 x 256
+(Isola et al. 2017, Sec. 4.4, Table 3), and one pixel for the PixelGAN. "34x34" is
+``NLayerDiscriminator(n_layers=2)``."""
+
+PAPER_FAMILY = {"1x1 (PixelGAN)": 0, "16x16": 1, "70x70": 3, "286x286": 5}
+"""The paper's family at 256 x 256: PixelGAN (0 here) and ``n_layers`` 1, 3, 5."""
+
+
 # --- generators ------------------------------------------------------------------------------------
 
 class UnetGenerator(nn.Module):
@@ -154,7 +207,7 @@ class UnetGenerator(nn.Module):
 
     The parameters are registered in the same order as the authors' recursive implementation
     (encoder outside-in, then decoder inside-out), which is what lets
-    :func:`load_official_state_dict` translate their checkpoints.
+    :func:`course_lib.models.official.load_official_state_dict` translate their checkpoints.
 
     Args:
         in_channels, out_channels: image channels of input and output.
@@ -345,6 +398,24 @@ def define_D(name: str, in_channels: int, ndf: int = 64, n_layers: int = 3, norm
     return init_weights(net, init_type, init_gain)
 
 
+def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, norm: str = "batch") -> dict:
+    """The four discriminators of the PatchGAN size ablation, by name, initialised N(0, 0.02).
+
+    ``image_size=256``: the paper's exact four (PixelGAN, ``n_layers`` 1, 3, 5: 1, 16, 70, 286).
+    ``image_size=32``: :data:`SCALED_FAMILY_32`, the same patch-to-image ratios at 32 x 32.
+
+    Raises:
+        ValueError: for another size.
+    """
+    if image_size == 256:
+        return {name: define_D("pixel" if n == 0 else "n_layers", in_channels, ndf, n_layers=max(n, 1), norm=norm)
+                for name, n in PAPER_FAMILY.items()}
+    if image_size == 32:
+        return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm))
+                for name, convs in SCALED_FAMILY_32.items()}
+    raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and 32 x 32 (scaled), not {image_size}")
+
+
 # --- the image pool (CycleGAN) ---------------------------------------------------------------------
 
 class ImagePool:
@@ -392,286 +463,3 @@ class ImagePool:
             else:
                 out.append(image)
         return torch.stack(out)
-
-
-# --- checkpoints of the authors' public code ------------------------------------------------------
-# The official repository (junyanz/pytorch-CycleGAN-and-pix2pix) builds the same networks as nested
-# nn.Sequential blocks, so its state_dict keys are positional ("model.model.1.model.3...").  We do not
-# copy that code: below, the *names* its layout gives each parameter are generated from the
-# architecture alone, in parameter order, and zipped with our own names.
-
-_STATS = ("running_mean", "running_var", "num_batches_tracked")
-
-
-def _norm_keys(prefix: str, norm: str) -> list[str]:
-    if norm == "batch":
-        return [f"{prefix}.{s}" for s in ("weight", "bias") + _STATS]
-    return []  # InstanceNorm(affine=False) and no norm carry nothing
-
-
-def _conv_keys(prefix: str, bias: bool) -> list[str]:
-    return [f"{prefix}.weight"] + ([f"{prefix}.bias"] if bias else [])
-
-
-def _official_unet_keys(num_downs: int, norm: str) -> list[str]:
-    bias = _uses_bias(norm)
-
-    def block(k: int) -> str:  # prefix of the k-th nested block, k = 1 is the outermost
-        return "model.model" if k == 1 else "model.model.1" + ".model.3" * (k - 2) + ".model"
-
-    keys = _conv_keys(f"{block(1)}.0", bias)
-    for k in range(2, num_downs):
-        keys += _conv_keys(f"{block(k)}.1", bias) + _norm_keys(f"{block(k)}.2", norm)
-    inner = block(num_downs)
-    keys += _conv_keys(f"{inner}.1", bias) + _conv_keys(f"{inner}.3", bias) + _norm_keys(f"{inner}.4", norm)
-    for k in range(num_downs - 1, 1, -1):
-        keys += _conv_keys(f"{block(k)}.5", bias) + _norm_keys(f"{block(k)}.6", norm)
-    keys += _conv_keys(f"{block(1)}.3", True)
-    return keys
-
-
-def _official_resnet_keys(n_blocks: int, norm: str, use_dropout: bool) -> list[str]:
-    bias = _uses_bias(norm)
-    keys = _conv_keys("model.1", bias) + _norm_keys("model.2", norm)
-    keys += _conv_keys("model.4", bias) + _norm_keys("model.5", norm)
-    keys += _conv_keys("model.7", bias) + _norm_keys("model.8", norm)
-    second = 6 if use_dropout else 5
-    for b in range(n_blocks):
-        p = f"model.{10 + b}.conv_block"
-        keys += _conv_keys(f"{p}.1", bias) + _norm_keys(f"{p}.2", norm)
-        keys += _conv_keys(f"{p}.{second}", bias) + _norm_keys(f"{p}.{second + 1}", norm)
-    i = 10 + n_blocks
-    keys += _conv_keys(f"model.{i}", bias) + _norm_keys(f"model.{i + 1}", norm)
-    keys += _conv_keys(f"model.{i + 3}", bias) + _norm_keys(f"model.{i + 4}", norm)
-    keys += _conv_keys(f"model.{i + 7}", True)
-    return keys
-
-
-def _official_nlayer_keys(n_layers: int, norm: str) -> list[str]:
-    bias = _uses_bias(norm)
-    keys = _conv_keys("model.0", True)
-    i = 2
-    for _ in range(n_layers):
-        keys += _conv_keys(f"model.{i}", bias) + _norm_keys(f"model.{i + 1}", norm)
-        i += 3 if norm != "none" else 2
-    keys += _conv_keys(f"model.{i}", True)
-    return keys
-
-
-def _official_pixel_keys(norm: str) -> list[str]:
-    bias = _uses_bias(norm)
-    return _conv_keys("net.0", True) + _conv_keys("net.2", bias) + _norm_keys("net.3", norm) + _conv_keys("net.5", bias)
-
-
-def official_keys(model: nn.Module) -> list[str]:
-    """The state_dict keys the official pix2pix/CycleGAN code gives the network that ``model`` is,
-    in the order of ``model.state_dict()`` (so ``zip(official_keys(m), m.state_dict())`` pairs them).
-
-    Raises:
-        TypeError: for a model that is none of this module's four networks.
-    """
-    if isinstance(model, UnetGenerator):
-        return _official_unet_keys(model.num_downs, model.norm)
-    if isinstance(model, ResnetGenerator):
-        return _official_resnet_keys(model.n_blocks, model.norm, model.use_dropout)
-    if isinstance(model, NLayerDiscriminator):
-        return _official_nlayer_keys(model.n_layers, model.norm)
-    if isinstance(model, PixelDiscriminator):
-        return _official_pixel_keys(model.norm)
-    raise TypeError(f"no official layout for {type(model).__name__}")
-
-
-def describe_official_checkpoint(state_dict: dict) -> str:
-    """Guess which official architecture a state_dict (official key names) belongs to, e.g.
-    ``"unet_256 (UnetGenerator, num_downs=8, in 3, out 3, ngf 64, norm batch)"``.
-
-    Read from the keys and shapes only; used in the error of :func:`load_official_state_dict`.
-    """
-    sd = _strip_module_prefix(state_dict)
-    keys = list(sd)
-    shape = {k: tuple(v.shape) for k, v in sd.items() if hasattr(v, "shape")}
-    has_stats = any(k.endswith("running_mean") for k in keys)
-    if any(".conv_block." in k for k in keys):
-        blocks = {k.split(".")[1] for k in keys if ".conv_block." in k}
-        w = shape.get("model.1.weight", (0, 0))
-        last = max((k for k in keys if k.endswith(".weight") and ".conv_block." not in k),
-                   key=lambda k: int(k.split(".")[1]))
-        norm = "instance or none" if not any(k.startswith("model.2.") for k in keys) else "batch (or old instance)"
-        dropout = any(".conv_block.6." in k for k in keys)
-        return (f"resnet_{len(blocks)}blocks (ResnetGenerator, n_blocks={len(blocks)}, in {w[1]}, "
-                f"out {shape[last][0]}, ngf {w[0]}, norm {norm}{', dropout' if dropout else ''})")
-    if any(k.startswith("model.model.") for k in keys):
-        # the innermost up-convolution sits under num_downs - 1 nested ".model.3" indices
-        depth = max(len(re.findall(r"\.model\.3(?=\.)", k)) for k in keys) + 1
-        w = shape.get("model.model.0.weight", (0, 0))
-        out = shape.get("model.model.3.weight", (0, 0))
-        return (f"unet_{2 ** depth} (UnetGenerator, num_downs={depth}, in {w[1] if len(w) > 1 else '?'}, "
-                f"out {out[1] if len(out) > 1 else '?'}, ngf {w[0]}, norm {'batch' if has_stats else 'instance'})")
-    if any(k.startswith("net.") for k in keys):
-        w = shape.get("net.0.weight", (0, 0))
-        return f"pixel (PixelDiscriminator, in {w[1] if len(w) > 1 else '?'}, ndf {w[0]})"
-    convs = [k for k in keys if k.endswith(".weight") and len(shape.get(k, ())) == 4]
-    if convs and all(k.startswith("model.") for k in keys):
-        w = shape[convs[0]]
-        n_layers = len(convs) - 2
-        rf = {1: 16, 2: 34, 3: 70, 4: 142, 5: 286}.get(n_layers, "?")
-        return (f"{'basic' if n_layers == 3 else 'n_layers'} (NLayerDiscriminator, n_layers={n_layers} = {rf}x{rf} "
-                f"PatchGAN, in {w[1]}, ndf {w[0]}, norm {'batch' if has_stats else 'instance or none'})")
-    return "no known pix2pix/CycleGAN network (first keys: " + ", ".join(keys[:3]) + ")"
-
-
-def _strip_module_prefix(state_dict: dict) -> dict:
-    if state_dict and all(k.startswith("module.") for k in state_dict):
-        return {k[len("module."):]: v for k, v in state_dict.items()}
-    return dict(state_dict)
-
-
-def _describe_ours(model: nn.Module) -> str:
-    if isinstance(model, UnetGenerator):
-        return (f"unet_{2 ** model.num_downs} (UnetGenerator, num_downs={model.num_downs}, in {model.in_channels}, "
-                f"out {model.out_channels}, ngf {model.ngf}, norm {model.norm})")
-    if isinstance(model, ResnetGenerator):
-        return (f"resnet_{model.n_blocks}blocks (ResnetGenerator, in {model.in_channels}, out {model.out_channels}, "
-                f"ngf {model.ngf}, norm {model.norm})")
-    if isinstance(model, NLayerDiscriminator):
-        return f"NLayerDiscriminator(n_layers={model.n_layers}, in {model.in_channels}, ndf {model.ndf}, norm {model.norm})"
-    return f"PixelDiscriminator(in {model.in_channels}, ndf {model.ndf}, norm {model.norm})"
-
-
-def load_official_state_dict(model: nn.Module, state_dict_or_path) -> nn.Module:
-    """Load a checkpoint of the official pix2pix/CycleGAN code into one of our networks (in place).
-
-    Works for ``latest_net_G.pth`` / ``latest_net_D.pth`` files of junyanz/pytorch-CycleGAN-and-pix2pix
-    (e.g. ``facades_label2photo``, ``horse2zebra``) whatever our parameter names are: each official key
-    is generated from our architecture (:func:`official_keys`) and paired with our key in parameter
-    order, and every shape is checked. Handled on the way:
-
-    * the ``module.`` prefix of checkpoints saved from ``DataParallel``;
-    * ``running_mean`` / ``running_var`` / ``num_batches_tracked`` of InstanceNorm layers, which older
-      CycleGAN checkpoints carry and today's InstanceNorm(track_running_stats=False) has not: dropped;
-    * a checkpoint file that wraps the weights as ``{"state_dict": ...}``.
-
-    Outputs then equal the official network's (the tests check max abs difference <= 1e-5 in eval
-    mode on fixtures). Note that the official test script runs pix2pix in *train* mode (dropout on,
-    batch statistics) unless ``--eval`` is given; call ``model.eval()`` or ``model.train()`` to choose.
-
-    Args:
-        model: a :class:`UnetGenerator`, :class:`ResnetGenerator`, :class:`NLayerDiscriminator` or
-            :class:`PixelDiscriminator` built with the checkpoint's settings (e.g.
-            ``define_G("unet_256", 3, 3, 64, "batch", True)`` for facades_label2photo,
-            ``define_G("resnet_9blocks", 3, 3, 64, "instance")`` for horse2zebra).
-        state_dict_or_path: a state_dict (mapping) or the path of a ``.pth`` file (loaded on the CPU
-            with ``weights_only=True``).
-
-    Returns:
-        ``model``.
-
-    Raises:
-        ValueError: when the checkpoint does not fit ``model``; the message says which architecture
-            the checkpoint looks like and which keys or shapes differ.
-        TypeError: for a model of another class.
-    """
-    if isinstance(state_dict_or_path, (str, bytes)) or hasattr(state_dict_or_path, "__fspath__"):
-        state = torch.load(state_dict_or_path, map_location="cpu", weights_only=True)
-    else:
-        state = state_dict_or_path
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    state = _strip_module_prefix(state)
-    expected = official_keys(model)
-    ours = list(model.state_dict().keys())
-    assert len(expected) == len(ours), "internal error: official layout and our parameters differ in count"
-    wanted = set(expected)
-    # InstanceNorm statistics of old checkpoints: a stat key whose module has no key in our layout.
-    known_modules = {k.rsplit(".", 1)[0] for k in expected}
-    extra = [k for k in state if k not in wanted]
-    stray_stats = [k for k in extra if k.rsplit(".", 1)[-1] in _STATS and k.rsplit(".", 1)[0] not in known_modules]
-    state = {k: v for k, v in state.items() if k not in set(stray_stats)}
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in wanted]
-    bad_shapes = [(k, tuple(state[k].shape), tuple(model.state_dict()[o].shape)) for k, o in zip(expected, ours)
-                  if k in state and tuple(state[k].shape) != tuple(model.state_dict()[o].shape)]
-    if missing or unexpected or bad_shapes:
-        details = []
-        if missing:
-            details.append(f"{len(missing)} keys missing (e.g. {missing[:3]})")
-        if unexpected:
-            details.append(f"{len(unexpected)} unexpected keys (e.g. {unexpected[:3]})")
-        if bad_shapes:
-            details.append(f"{len(bad_shapes)} shapes differ (e.g. {bad_shapes[:2]}: checkpoint vs ours)")
-        raise ValueError(f"this checkpoint does not fit {_describe_ours(model)}: it looks like "
-                         f"{describe_official_checkpoint(state)}. " + "; ".join(details))
-    reference = model.state_dict()
-    converted = {o: state[k].to(reference[o].dtype) for k, o in zip(expected, ours)}
-    model.load_state_dict(converted)
-    return model
-
-
-class PatchDiscriminator(nn.Sequential):
-    """A PatchGAN of any receptive field, from a list of ``(kernel, stride)`` convolutions.
-
-    The first convolution has no norm; the middle ones are followed by the norm and LeakyReLU(0.2)
-    and double the width up to ``8 * ndf``; the last maps to one channel of raw scores. Padding is 1
-    for 4 x 4 kernels (as in :class:`NLayerDiscriminator`) and ``(k - 1) // 2`` otherwise. Notebook 07
-    uses it to scale the paper's 1 / 16 / 70 / 286 family down to 32 x 32 images with the same
-    patch-to-image ratios (:func:`scaled_patchgan_family`).
-
-    Args:
-        in_channels: input channels (input + output for a conditional D).
-        convs: ``[(kernel, stride), ...]``, at least two.
-        ndf: filters of the first convolution.
-        norm: ``"batch"``, ``"instance"`` or ``"none"``.
-    """
-
-    def __init__(self, in_channels: int, convs, ndf: int = 64, norm: str = "batch"):
-        convs = [tuple(c) for c in convs]
-        if len(convs) < 2:
-            raise ValueError("a PatchDiscriminator needs at least two convolutions")
-        bias = _uses_bias(norm)
-        pad = [1 if k == 4 else (k - 1) // 2 for k, _ in convs]
-        layers = OrderedDict()
-        k, s = convs[0]
-        layers["conv0"] = nn.Sequential(nn.Conv2d(in_channels, ndf, k, s, pad[0]), nn.LeakyReLU(0.2, True))
-        width = ndf
-        for n, (k, s) in enumerate(convs[1:-1], start=1):
-            out = ndf * min(2 ** n, 8)
-            layers[f"conv{n}"] = nn.Sequential(nn.Conv2d(width, out, k, s, pad[n], bias=bias),
-                                               get_norm_layer(norm, out), nn.LeakyReLU(0.2, True))
-            width = out
-        k, s = convs[-1]
-        layers["head"] = nn.Conv2d(width, 1, k, s, pad[-1])
-        super().__init__(layers)
-        self.in_channels, self.ndf, self.norm, self.convs = in_channels, ndf, norm, convs
-
-
-SCALED_FAMILY_32 = {
-    "1x1 (PixelGAN)": [(1, 1), (1, 1), (1, 1)],
-    "2x2": [(2, 1), (1, 1), (1, 1)],
-    "10x10": [(4, 2), (4, 1), (1, 1)],
-    "34x34": [(4, 2), (4, 2), (4, 1), (4, 1)],
-}
-"""The PatchGAN family at 32 x 32: receptive fields 1, 2, 10 and 34 pixels, i.e. 1/32, 1/16, 0.31 and
-1.06 of the image side -- the paper's 16/256 = 1/16, 70/256 = 0.27 and 286/256 = 1.12 at 256 x 256
-(Isola et al. 2017, Sec. 4.4, Table 3), and one pixel for the PixelGAN. "34x34" is
-``NLayerDiscriminator(n_layers=2)``."""
-
-PAPER_FAMILY = {"1x1 (PixelGAN)": 0, "16x16": 1, "70x70": 3, "286x286": 5}
-"""The paper's family at 256 x 256: PixelGAN (0 here) and ``n_layers`` 1, 3, 5."""
-
-
-def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, norm: str = "batch") -> dict:
-    """The four discriminators of the PatchGAN size ablation, by name, initialised N(0, 0.02).
-
-    ``image_size=256``: the paper's exact four (PixelGAN, ``n_layers`` 1, 3, 5: 1, 16, 70, 286).
-    ``image_size=32``: :data:`SCALED_FAMILY_32`, the same patch-to-image ratios at 32 x 32.
-
-    Raises:
-        ValueError: for another size.
-    """
-    if image_size == 256:
-        return {name: define_D("pixel" if n == 0 else "n_layers", in_channels, ndf, n_layers=max(n, 1), norm=norm)
-                for name, n in PAPER_FAMILY.items()}
-    if image_size == 32:
-        return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm))
-                for name, convs in SCALED_FAMILY_32.items()}
-    raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and 32 x 32 (scaled), not {image_size}")
