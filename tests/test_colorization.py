@@ -1,5 +1,6 @@
 """Notebook 03's parts: Lab, the in-gamut ab bins, soft encoding, rebalancing, decoding, the loss,
-the metrics, the networks, the experiment and its stored weights."""
+the metrics, the networks, the experiment and its stored weights, and the notebook's forward pass and
+training step against the library's."""
 from __future__ import annotations
 
 import math
@@ -11,9 +12,19 @@ import torch.nn.functional as F
 
 from course_lib import color, metrics
 from course_lib.checkpoints import load_weights
+from course_lib.data.colorization import held_out_photos
+from course_lib.data.photos import PHOTO_SPLITS
+from course_lib.device import seed_everything
 from course_lib.experiments import colorization as ce
+from course_lib.experiments import common
 from course_lib.losses import rebalanced_cross_entropy, rebalanced_cross_entropy_sparse
 from course_lib.models.colorization import ColorizationNet
+from notebook_cells import cell_namespace
+
+NOTEBOOK = "03_colorization.ipynb"
+PREAMBLE = "import torch\nimport torch.nn.functional as F\nfrom course_lib.models.colorization import AB_SCALE\n"
+OLD_COMMAND = "python -m course_lib.experiments.colorization --save-weights --seed 0"
+"""The command recorded in the stored files: the old script, whose training ``train colorization`` repeats."""
 
 BINS = color.ab_bins()
 
@@ -173,52 +184,111 @@ def test_networks_share_the_body():
 
 # ----------------------------------------------------------------------------- experiment
 
+SMALL = dict(n_crops=96, width=8)
+
+
 @pytest.fixture(scope="module")
-def small_data():
-    return ce.make_data(ce.make_config("fast", n_crops=96), seed=0)
+def small_crops():
+    return ce.Config.make("fast", **SMALL).crops(seed=0)
 
 
-def test_data_is_disjoint_and_well_formed(small_data):
-    d = small_data
-    assert set(ce.PHOTO_SPLITS["train"]).isdisjoint(d.test_names)
+def test_data_is_disjoint_and_well_formed(small_crops):
+    d, photos = small_crops, held_out_photos(96)
+    assert set(PHOTO_SPLITS["train"]).isdisjoint(photos.names)
     assert d.L.shape == (96, 1, 32, 32) and d.ab.shape == (96, 2, 16, 16)
     assert d.index.shape == d.weight.shape == (96, 5, 16, 16)
     assert 0 <= d.L.min() and d.L.max() <= 100
     assert d.prior.sum().item() == pytest.approx(1.0)
     assert (d.prior * color.smooth_distribution(d.prior, BINS)).sum() > 0
     assert (color.smooth_distribution(d.prior, BINS) * d.weights.double()).sum().item() == pytest.approx(1, rel=1e-4)
-    assert all(L.shape[-2] % 4 == 0 and L.shape[-1] % 4 == 0 for L in d.test_L)
+    assert all(L.shape[-2] % 4 == 0 and L.shape[-1] % 4 == 0 for L in photos.L)
+    with pytest.raises(ValueError):
+        ce.Config.make("fast", crop=30)
 
 
-@pytest.mark.parametrize("name", ce.MODELS)
-def test_a_few_training_steps_lower_the_loss(name, small_data):
+def _training_loss(run, crops) -> float:
+    """The member's training loss on all the crops, in eval mode."""
+    run.net.eval()
+    with torch.no_grad():
+        out = run.net(crops.L)
+    if run.net.kind == "regression":
+        return F.mse_loss(out, crops.ab).item()
+    return rebalanced_cross_entropy_sparse(out, crops.index, crops.weight, run.weights).item()
+
+
+@pytest.mark.parametrize("name", ce.MEMBERS)
+def test_a_few_training_steps_lower_the_loss(name, small_crops):
     """What retraining the stored weights would do, for a few steps: the loss must fall."""
-    cfg = ce.make_config("fast", n_crops=96, width=8, lr=1e-2, batch_size=8)
-    model = ce.build_model(name, cfg, seed=0)
-    before = ce.training_loss(model, name, small_data)
-    ce.train_model(model, name, small_data, cfg, seed=0, progress=False, steps=25)
-    after = ce.training_loss(model, name, small_data)
+    cfg = ce.Config.make("fast", **SMALL, lr=1e-2, batch_size=8, steps=25)
+    run = ce.build(cfg, name, seed=0)
+    assert (run.weights is not None) == (name == "rebalanced")
+    before = _training_loss(run, small_crops)
+    common.fit(ce, run, progress=False)
+    after = _training_loss(run, small_crops)
     assert after < 0.9 * before, (before, after)
 
 
-def test_evaluate_table(small_data):
-    cfg = ce.make_config("fast", n_crops=96, width=8)
-    models = {n: ce.build_model(n, cfg) for n in ce.MODELS}
-    rows, predictions = ce.evaluate(models, small_data)
+def test_evaluate_table():
+    cfg = ce.Config.make("fast", **SMALL)
+    runs = {n: ce.build(cfg, n) for n in ce.MEMBERS}
+    rows, extras = ce.evaluate(cfg, runs)
     keys = [(r["model"], r["decoding"]) for r in rows]
     assert ("rebalanced", "annealed mean") in keys and ("L2", "-") in keys and ("ground truth", "-") in keys
     truth = next(r for r in rows if r["model"] == "ground truth")
     grey = next(r for r in rows if r["model"] == "grey")
     assert truth["auc"] == pytest.approx(1.0, abs=0.004) and truth["mse"] == 0.0
     assert grey["colourfulness"] == pytest.approx(0.0, abs=1.0)   # lab2rgb rounding leaves a trace
-    assert all(set(ce.TABLE_COLUMNS) <= set(r) for r in rows)
+    assert all(tuple(r) == ce.TABLE_COLUMNS for r in rows)
+    assert [{k: r[k] for k in ce.TABLE_COLUMNS} for r in extras["rows"]] == rows
+    assert extras["Q"] == 261 and len(extras["predictions"]["rebalanced"]["mode"]) == len(held_out_photos(96).names)
 
 
-@pytest.mark.parametrize("name", ce.MODELS)
+@pytest.mark.parametrize("name", ce.MEMBERS)
 def test_stored_weights_load_and_name_their_command(name):
-    path = ce.weights_path(name)
-    assert path.is_file(), f"{path} is missing: run `{ce.WEIGHTS_COMMAND}`"
+    cfg = ce.Config.make("fast")
+    path = common.weights_path(ce.STEMS[name])
+    assert path.is_file(), f"{path} is missing: run `{common.train_command('colorization')}`"
     assert path.stat().st_size < 3e6
-    meta = load_weights(ce.build_model(name, ce.make_config("fast")), path)
-    assert meta["command"].startswith(ce.WEIGHTS_COMMAND)
-    assert meta["config"] == ce.make_config("fast").as_dict() and meta["seed"] == 0
+    meta = load_weights(ColorizationNet(ce.MODEL_KIND[name], len(color.AB_BINS), cfg.width), path)  # = ce.build's net
+    assert meta["seed"] == 0
+    if meta["command"].startswith(OLD_COMMAND):  # made by the old script: its record of the config
+        assert meta["config"] == {k: v for k, v in cfg.as_dict().items() if k != "profile"}
+    else:
+        assert meta["command"] == common.train_command("colorization", "fast", 0, name)
+        assert meta["member"] == name and meta["steps"] == cfg.steps
+
+
+# ----------------------------------------------------------------------------- the notebook's mechanism cells
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+def test_notebook_forward_is_the_library_forward(kind):
+    ns = cell_namespace(NOTEBOOK, defines="colorization_forward", preamble=PREAMBLE)
+    torch.manual_seed(0)
+    net = ColorizationNet(kind, 261, width=8)
+    L = torch.rand(3, 1, 24, 32) * 100
+    for mode in ("train", "eval"):
+        getattr(net, mode)()
+        with torch.no_grad():
+            assert torch.equal(ns["colorization_forward"](net, L), net(L)), mode
+    stored = ColorizationNet(kind, 261, ce.Config.make("fast").width)  # (building the member would make the crops)
+    load_weights(stored, common.weights_path(ce.STEMS["L2" if kind == "regression" else "rebalanced"]))
+    L = held_out_photos(96).L[0]
+    with torch.no_grad():
+        assert torch.equal(ns["colorization_forward"](stored.eval(), L), stored(L))
+
+
+def test_notebook_train_step_is_the_library_train_step():
+    ns = cell_namespace(NOTEBOOK, defines="rebalanced_train_step", preamble=PREAMBLE)
+    cfg = ce.Config.make("fast", **SMALL, batch_size=8, steps=10)
+    seed_everything(3)
+    a = ce.build(cfg, "rebalanced", seed=3)
+    seed_everything(3)
+    b = ce.build(cfg, "rebalanced", seed=3)
+    batches_a, batches_b = a.batches(), b.batches()
+    for _ in range(4):
+        batch_a, batch_b = next(batches_a), next(batches_b)
+        assert all(torch.equal(u, v) for u, v in zip(batch_a, batch_b))
+        assert ns["rebalanced_train_step"](a, batch_a) == ce.train_step(b, batch_b)
+    state_a, state_b = a.net.state_dict(), b.net.state_dict()
+    assert all(torch.equal(state_a[k], state_b[k]) for k in state_b)
+    assert a.sched.get_last_lr() == b.sched.get_last_lr()

@@ -31,14 +31,18 @@ Example::
     train = make_canvases("train", n=2000, size=64, items=(2, 4), seed=0)
     test = make_canvases("test", n=200, size=64, items=(2, 4), seed=1)
     train.images.shape, train.labels.shape   # (2000, 1, 64, 64), (2000, 64, 64)
+
+:class:`PatchSampler` cuts random patches out of canvases, labelled with their centre pixel: the
+training data of notebook 02's sliding-window classifier.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from .fashion_mnist import CLASSES, load_fashion_mnist
@@ -214,3 +218,53 @@ def make_canvases(split: str = "train", n: int = 1000, size: int = 64, items: tu
         seed=int(seed),
         classes=classes,
     )
+
+
+class PatchSampler:
+    """An endless stream of random ``(patches, centre labels)`` batches from a set of canvases.
+
+    Each batch draws ``batch_size`` pixels uniformly over all canvases and positions (so classes
+    appear as often as in the per-pixel loss of the dense models) and cuts the
+    ``patch_size x patch_size`` patch centred on each, with zero padding at the border -- the
+    same patches :meth:`course_lib.models.dense.SlidingWindowClassifier.segment` classifies.
+    Patchwise training is "loss sampling" (Long, Shelhamer & Darrell, CVPR 2015, sec. 3.4).
+
+    Args:
+        canvases: the canvases to cut from.
+        patch_size: odd side of the patches.
+        batch_size: patches per batch.
+        seed: seeds the sampler's own generator (the global seeds play no part).
+
+    Yields:
+        ``patches`` ``float32 B x 1 x p x p`` in [0, 1] and ``labels`` ``int64 B`` in
+        ``[0, canvases.num_classes)``.
+
+    Raises:
+        ValueError: for an even ``patch_size``.
+    """
+
+    def __init__(self, canvases: Canvases, patch_size: int, batch_size: int, seed: int = 0):
+        if patch_size % 2 != 1:
+            raise ValueError(f"patch_size must be odd, got {patch_size}")
+        r = patch_size // 2
+        self.padded = F.pad(canvases.images, (r, r, r, r))
+        self.labels = canvases.labels
+        self.patch_size, self.batch_size = patch_size, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One batch (see the class docstring)."""
+        n, h, w = self.labels.shape
+        g, b, p = self.generator, self.batch_size, self.patch_size
+        idx = torch.randint(0, n, (b,), generator=g)
+        ys = torch.randint(0, h, (b,), generator=g)
+        xs = torch.randint(0, w, (b,), generator=g)
+        offs = torch.arange(p)
+        rows = (ys[:, None] + offs)[:, :, None]          # B x p x 1 (padded coordinates)
+        cols = (xs[:, None] + offs)[:, None, :]          # B x 1 x p
+        patches = self.padded[idx[:, None, None], 0, rows, cols][:, None]
+        return patches, self.labels[idx, ys, xs]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        while True:
+            yield self.sample()

@@ -13,12 +13,16 @@ isolates the loss. The body: two stride-2 convolutions to 1/4 resolution, three 
 convolutions (dilation 2, 4, 8: a receptive field of about 100 pixels, a whole 64 x 64 training crop,
 as the paper's dilated ``conv5``/``conv6`` widen its view), then one transposed convolution back to 1/2
 resolution joined with the 1/2-resolution features (a U-Net-style skip). The paper predicts at 1/4 of
-the input and upsamples the decoded ab bilinearly; we predict at 1/2 and do the same.
+the input and upsamples the decoded ab bilinearly; we predict at 1/2 and do the same
+(:func:`predict_ab`).
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .. import color
 
 KINDS = ("classification", "regression")
 AB_SCALE = 110.0
@@ -46,6 +50,7 @@ class ColorizationBody(nn.Module):
         self.merge = nn.Sequential(*_conv(4 * w, 2 * w), *_conv(2 * w, 2 * w))
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:
+        # L in [0, 100] -> about [-1, 1]; the skip joins the 1/2-resolution features to the upsampled 1/4 ones
         if L.ndim != 4 or L.shape[1] != 1 or L.shape[2] % 4 or L.shape[3] % 4:
             raise ValueError(f"expected L as N x 1 x H x W with H and W divisible by 4, got {tuple(L.shape)}")
         x = self.level1((L - 50.0) / 50.0)
@@ -84,3 +89,22 @@ class ColorizationNet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"kind={self.kind!r}"
+
+
+@torch.no_grad()
+def predict_ab(model: ColorizationNet, L: torch.Tensor, decoding: str = "annealed mean", T: float | None = None
+               ) -> torch.Tensor:
+    """The ab a model predicts, at full resolution: ``float32 N x 2 x H x W`` (on the CPU) for ``L``
+    ``N x 1 x H x W`` in [0, 100].
+
+    Puts ``model`` in eval mode and runs it on its own device. The classifier's logits are decoded with
+    ``decoding`` (``"mean"``, ``"annealed mean"`` at temperature ``T`` -- default
+    :data:`course_lib.color.ANNEAL_T` -- or ``"mode"``; :func:`course_lib.color.decode`); the regression
+    model ignores ``decoding``. The half-resolution ab is upsampled bilinearly (Zhang et al. 2016, Sec. 2).
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    out = model(L.to(device)).float().cpu()
+    ab = out if model.kind == "regression" else color.decode(out, color.ab_bins(), decoding,
+                                                             color.ANNEAL_T if T is None else T)
+    return F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)

@@ -16,9 +16,17 @@ Three ways to give every pixel of an image a label:
 
 EncoderDecoder and UNet share every layer size except the decoder convolutions'
 input channels, so their comparison isolates the skips.
+
+Also here: :func:`predict` (logits of any of the three), the cost of labelling one image
+(:func:`macs_per_image`, :func:`redundancy`, :func:`windows_containing`) and :func:`convolutionalize`,
+the sliding window rewritten as a fully convolutional net (Long, Shelhamer & Darrell, "Fully
+Convolutional Networks for Semantic Segmentation", CVPR 2015, sec. 3.1).
 """
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -81,7 +89,11 @@ class Up(nn.Module):
 
 
 class _Dense(nn.Module):
-    """Shared body of EncoderDecoder and UNet: three downsamplings (image sides divisible by 8)."""
+    """The layers EncoderDecoder and UNet share: three downsamplings (image sides divisible by 8).
+
+    ``use_skips`` only sets the decoder convolutions' input channels; each subclass writes its own
+    ``forward``.
+    """
 
     use_skips = False
 
@@ -105,20 +117,6 @@ class _Dense(nn.Module):
         if x.shape[2] % 8 or x.shape[3] % 8:
             raise ValueError(f"image sides must be divisible by 8 (three 2x downsamplings), got {tuple(x.shape[2:])}")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._check(x)
-        e1 = self.enc1(x)
-        e2 = self.enc2(e1)
-        e3 = self.enc3(e2)
-        z = self.bottleneck(e3)
-        if self.use_skips:
-            d3 = self.up3(z, e3)
-            d2 = self.up2(d3, e2)
-            d1 = self.up1(d2, e1)
-        else:
-            d1 = self.up1(self.up2(self.up3(z)))
-        return self.head(d1)
-
 
 class EncoderDecoder(_Dense):
     """Encoder-decoder without skips: ``N x in_channels x H x W`` -> logits ``N x num_classes x H x W``.
@@ -134,6 +132,12 @@ class EncoderDecoder(_Dense):
 
     use_skips = False
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        z = self.bottleneck(self.enc3(self.enc2(self.enc1(x))))  # N x 8b x H/8 x W/8
+        d1 = self.up1(self.up2(self.up3(z)))  # no skips: every detail has to pass the bottleneck
+        return self.head(d1)
+
 
 class UNet(_Dense):
     """U-Net (Ronneberger et al. 2015) with three levels and skip concatenations.
@@ -144,6 +148,17 @@ class UNet(_Dense):
     """
 
     use_skips = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        e1 = self.enc1(x)         # N x b x H x W
+        e2 = self.enc2(e1)        # N x 2b x H/2 x W/2
+        e3 = self.enc3(e2)        # N x 4b x H/4 x W/4
+        z = self.bottleneck(e3)   # N x 8b x H/8 x W/8
+        d3 = self.up3(z, e3)      # each decoder level gets the encoder features of its resolution
+        d2 = self.up2(d3, e2)
+        d1 = self.up1(d2, e1)     # N x b x H x W
+        return self.head(d1)      # N x num_classes x H x W
 
 
 class SlidingWindowClassifier(nn.Module):
@@ -206,3 +221,73 @@ class SlidingWindowClassifier(nn.Module):
     def redundancy(self) -> int:
         """How many times each input pixel is filtered by the first layer: ``patch_size ** 2``."""
         return self.patch_size ** 2
+
+
+# ----------------------------------------------------------------------------- labelling and its cost
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    """Per-pixel logits ``float32 N x K x H x W`` (on the CPU) for images ``N x 1 x H x W`` in [0, 1].
+
+    Puts ``model`` in eval mode and runs it on its own device. The sliding window classifies the patch
+    around every pixel (:meth:`SlidingWindowClassifier.segment`, one image at a time); the other models
+    take ``batch_size`` images per forward pass.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    if isinstance(model, SlidingWindowClassifier):
+        return model.segment(images.to(device)).cpu()
+    return torch.cat([model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+
+
+def macs_per_image(model: nn.Module, size: int) -> int:
+    """Multiply-accumulates to label one ``size x size`` image (:func:`course_lib.cost.count_macs`): one
+    forward pass for the dense models, ``size**2`` patch classifications for the sliding window."""
+    from ..cost import count_macs
+
+    device = next(model.parameters()).device
+    if isinstance(model, SlidingWindowClassifier):
+        p = model.patch_size
+        return count_macs(model, torch.zeros(1, model.in_channels, p, p, device=device)) * size * size
+    return count_macs(model, torch.zeros(1, model.in_channels, size, size, device=device))
+
+
+def redundancy(model: nn.Module) -> int:
+    """How many times each (interior) input pixel is processed to label one image: the number of
+    windows that contain it -- ``patch_size**2 = (2n-1)**2`` for the sliding window, 1 for a
+    fully convolutional net, which sees the image once."""
+    return model.redundancy() if isinstance(model, SlidingWindowClassifier) else 1
+
+
+def windows_containing(row: int, col: int, size: int, patch_size: int) -> int:
+    """Count, by brute force, the ``patch_size`` windows centred on the pixels of a ``size x size``
+    image that contain pixel ``(row, col)``. Equals ``patch_size**2`` away from the border."""
+    r = patch_size // 2
+    centres = np.arange(size)
+    rows = np.abs(centres - row) <= r
+    cols = np.abs(centres - col) <= r
+    return int(rows.sum() * cols.sum())
+
+
+def convolutionalize(model: SlidingWindowClassifier) -> nn.Sequential:
+    """The sliding-window classifier rewritten as a fully convolutional net (Long et al. 2015, sec. 3.1).
+
+    Its convolutions run once on the zero-padded image; the first fully connected layer becomes a
+    ``(p-6) x (p-6)`` convolution and the second a 1 x 1 convolution, with the same weights. The
+    result maps ``N x C x H x W`` to logits ``N x classes x H x W`` equal (up to float rounding) to
+    :meth:`SlidingWindowClassifier.segment`, without the redundant work. Shares no tensors with
+    ``model`` (weights are copied); on the model's device.
+    """
+    fc1, fc2 = [m for m in model.classifier if isinstance(m, nn.Linear)]
+    width = model.features[0].out_channels
+    side = model.patch_size - 6
+    conv1 = nn.Conv2d(width, fc1.out_features, side)
+    conv1.weight.data.copy_(fc1.weight.data.reshape(fc1.out_features, width, side, side))
+    conv1.bias.data.copy_(fc1.bias.data)
+    conv2 = nn.Conv2d(fc2.in_features, fc2.out_features, 1)
+    conv2.weight.data.copy_(fc2.weight.data[:, :, None, None])
+    conv2.bias.data.copy_(fc2.bias.data)
+
+    r = model.patch_size // 2
+    return nn.Sequential(nn.ZeroPad2d(r), copy.deepcopy(model.features), conv1, nn.ReLU(), conv2).to(
+        next(model.parameters()).device)
