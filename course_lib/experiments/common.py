@@ -10,7 +10,8 @@ same four parts, and nothing else; its figures live in a sibling module of ``cou
 ``MEMBERS``
     The names of the separately trained runs of the experiment (pix2pix: one per objective;
     super-resolution: one per scale), or a function ``members(cfg) -> list[str]``. Empty when the
-    experiment trains nothing (it only scores other experiments' weights).
+    experiment trains nothing (it only scores other experiments' weights); it then has no ``build``
+    and no ``train_step``.
 ``build(cfg, member, seed=0) -> Run``
     Fresh, seeded networks, optimisers and the (lazy) training batches of one member.
 ``train_step(run, batch) -> dict[str, float]``

@@ -64,24 +64,6 @@ class Config(common.ExperimentConfig):
     models: tuple[str, ...] = tuple(GENERATORS)
 
 
-def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
-    """No member to build: this experiment trains nothing (``MEMBERS = ()``).
-
-    Raises:
-        ValueError: always.
-    """
-    raise ValueError(f"generative_scores has no member {member!r}: it scores the weights of {list(GENERATORS)}")
-
-
-def train_step(run: common.Run, batch) -> dict[str, float]:
-    """No training step: this experiment trains nothing (``MEMBERS = ()``).
-
-    Raises:
-        ValueError: always.
-    """
-    raise ValueError("generative_scores trains nothing")
-
-
 def held_out_split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(reference, real)``: Fashion-MNIST test images ``0..n-1`` and ``n..2n-1``, ``N x 1 x 32 x 32`` in [-1, 1].
 
