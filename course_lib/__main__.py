@@ -83,6 +83,10 @@ def _train(args) -> int:
 
     module = common.experiment(args.name)
     cfg = module.Config.make(args.profile)
+    if not common.members_of(module, cfg):
+        print(f"{args.name} trains nothing: it scores other experiments' weights "
+              f"(python -m course_lib reproduce {args.name})", file=sys.stderr)
+        return 2
     for seed in args.seed:
         runs = common.train(module, cfg, seed, members=args.member or None, progress=not args.quiet)
         for member, run in runs.items():
