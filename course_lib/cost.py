@@ -3,8 +3,8 @@
 Multiply-accumulates (MACs) do not depend on the machine: :func:`count_macs` hooks every convolution
 and fully connected layer and counts, for one forward pass, ``output values x (kernel area x input
 channels per group)`` -- one multiply and one add per weight applied. Wall-clock
-(:func:`seconds_per_image`) depends on the machine and on what else runs on it: compare numbers
-measured in the same run only.
+(:func:`seconds_per_image`, :func:`timed_per_image`) depends on the machine and on what else runs on
+it: compare numbers measured in the same run only.
 
 Used by notebook 02 (sliding window vs fully convolutional nets; Long, Shelhamer & Darrell, "Fully
 Convolutional Networks for Semantic Segmentation", CVPR 2015, sec. 3.1, count the same redundancy).
