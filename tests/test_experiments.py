@@ -198,3 +198,15 @@ def test_every_experiment_has_the_shape():
         assert not hasattr(module, "main") and not hasattr(module, "make_config"), name
     with pytest.raises(ValueError, match="unknown experiment"):
         common.experiment("nope")
+
+
+def test_markdown_table_digits_and_headers():
+    rows = [{"model": "L2", "auc": 0.81714, "mse": 544.98, "n": 12, "note": None},
+            {"model": "real", "auc": 1.0, "mse": 0.0, "n": 3, "note": "ceiling"}]
+    table = common.markdown_table(rows, ("model", "auc", "mse", "n", "note"), digits={"mse": 0},
+                                  headers={"auc": "AuC"})
+    assert table.splitlines() == ["| model | AuC | mse | n | note |", "|---|---|---|---|---|",
+                                  "| L2 | 0.817 | 545 | 12 | – |", "| real | 1.000 | 0 | 3 | ceiling |"]
+    assert common.markdown_table(rows[:1], ("auc",), digits=1).splitlines()[-1] == "| 0.8 |"
+    with pytest.raises(ValueError, match="at least one row"):
+        common.markdown_table([])

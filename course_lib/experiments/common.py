@@ -355,13 +355,28 @@ def format_value(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, digits: int = 3) -> str:
-    """A Markdown table of flat dicts (``columns`` default: the first row's keys)."""
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
+                   digits: int | Mapping[str, int] = 3, headers: Mapping[str, str] | None = None) -> str:
+    """A Markdown table of flat dicts, e.g. for ``IPython.display.Markdown`` in a notebook.
+
+    Args:
+        rows: one dict per row.
+        columns: the keys to show, in order (default: the first row's keys).
+        digits: decimals of float cells (:func:`format_value`), one number or ``{column: digits}``
+            (columns not named get 3).
+        headers: ``{column: header text}`` for columns whose header is not the key itself.
+
+    Raises:
+        ValueError: no rows.
+    """
     if not rows:
         raise ValueError("markdown_table needs at least one row")
     columns = list(columns or rows[0].keys())
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(format_value(r.get(c), digits) for c in columns) + " |" for r in rows]
+    headers = dict(headers or {})
+    places = digits if isinstance(digits, Mapping) else {}
+    default = 3 if isinstance(digits, Mapping) else digits
+    lines = ["| " + " | ".join(headers.get(c, c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(format_value(r.get(c), places.get(c, default)) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 

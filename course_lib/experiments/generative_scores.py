@@ -141,12 +141,7 @@ def evaluate(cfg: Config, runs: dict, seed: int = 0, progress: bool = True):
 
 def table_markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table (what the README shows)."""
-    def f(v, digits):
-        return "–" if v is None else f"{v:.{digits}f}"
-
-    lines = [f"| model | confidence | coverage entropy (max {math.log(10):.3f}) | FRD to held-out real | note |",
-             "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['model']} | {f(r['confidence'], 3)} | {f(r['coverage_entropy'], 3)} | {f(r['frd'], 2)} "
-                     f"| {r['note']} |")
-    return "\n".join(lines)
+    return common.markdown_table(rows, ("model", "confidence", "coverage_entropy", "frd", "note"),
+                                 digits={"frd": 2},
+                                 headers={"coverage_entropy": f"coverage entropy (max {math.log(10):.3f})",
+                                          "frd": "FRD to held-out real"})

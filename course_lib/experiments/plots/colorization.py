@@ -8,6 +8,7 @@ import numpy as np
 
 from ... import color
 from ...data.colorization import HeldOutPhotos
+from ..common import markdown_table
 
 
 def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, size: float = 1.9):
@@ -46,11 +47,9 @@ def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, s
 
 def table_markdown(rows: list) -> str:
     """The rows of :func:`~course_lib.experiments.colorization.evaluate` as a Markdown table (AuC, colourfulness, its ratio to L2's, MSE)."""
-    lines = ["| model | decoding | AuC (0-150) | colourfulness | vs L2 | ab MSE |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['decoding']} | {r['auc']:.3f} | {r['colourfulness']:.1f} | "
-                     f"{r['colourfulness_vs_L2']:.2f} | {r['mse']:.0f} |")
-    return "\n".join(lines)
+    return markdown_table(rows, ("model", "decoding", "auc", "colourfulness", "colourfulness_vs_L2", "mse"),
+                          digits={"colourfulness": 1, "colourfulness_vs_L2": 2, "mse": 0},
+                          headers={"auc": "AuC (0-150)", "colourfulness_vs_L2": "vs L2", "mse": "ab MSE"})
 
 
 def compare(rows: list, goal: float = 1.5) -> list[str]:
