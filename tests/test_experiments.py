@@ -57,7 +57,8 @@ def fake(monkeypatch, tmp_path):
     module.Config, module.MEMBERS, module.build = _Config, ("single", "double"), _build
     module.train_step, module.evaluate = _train_step, _evaluate
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(common, "experiment_names", lambda: ["_fake"])
+    names = common.experiment_names()
+    monkeypatch.setattr(common, "experiment_names", lambda: names + ["_fake"])
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path / "weights"))
     return module
 
@@ -210,3 +211,28 @@ def test_markdown_table_digits_and_headers():
     assert common.markdown_table(rows[:1], ("auc",), digits=1).splitlines()[-1] == "| 0.8 |"
     with pytest.raises(ValueError, match="at least one row"):
         common.markdown_table([])
+
+
+def test_course_retrain_reaches_only_the_experiment_asked(fake, monkeypatch, tmp_path):
+    """COURSE_RETRAIN=1 retrains what common.load is asked for, but never the judge, and an experiment that
+    scores another one's weights loads them with retrain=False."""
+    import ast
+    import inspect
+
+    cfg = _Config.make("fast", steps=5)
+    common.load(fake, cfg, seed=4, members=["single"], progress=False)
+    monkeypatch.setenv("COURSE_RETRAIN", "1")
+    assert common.load(fake, cfg, seed=4, members=["single"], progress=False)["single"].meta["trained"]
+    assert common.load(fake, cfg, seed=4, members=["single"], retrain=False)["single"].meta["trained"] is False
+    fake.RETRAIN_FROM_ENVIRONMENT = False
+    assert common.load(fake, cfg, seed=4, members=["single"])["single"].meta["trained"] is False
+    assert common.experiment("recognizer").RETRAIN_FROM_ENVIRONMENT is False
+    for name in ("cyclegan", "cyclegan_identity", "patchgan_sizes", "generative_scores"):
+        tree = ast.parse(inspect.getsource(common.experiment(name)))
+        loads = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                 and c.func.attr == "load" and getattr(c.func.value, "id", "") == "common"]
+        assert loads, name
+        for call in loads:
+            retrain = [k.value for k in call.keywords if k.arg == "retrain"]
+            assert retrain and isinstance(retrain[0], ast.Constant) and retrain[0].value is False, \
+                f"{name} loads another experiment's weights without retrain=False (line {call.lineno})"

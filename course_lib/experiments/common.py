@@ -320,12 +320,16 @@ def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | Non
          retrain: bool | None = None, progress: bool = True) -> dict[str, Run]:
     """Train-or-load: every member (or ``members``) with its stored weights, trained first (and stored)
     when a weight file is missing or ``retrain`` is true (``None``: the environment variable
-    ``COURSE_RETRAIN=1`` asks for it, :func:`course_lib.checkpoints.retrain_requested`).
+    ``COURSE_RETRAIN=1`` asks for it, :func:`course_lib.checkpoints.retrain_requested`, unless the module
+    sets ``RETRAIN_FROM_ENVIRONMENT = False``, as the recognizer that judges the generators does).
+    An experiment that scores another experiment's weights loads them with ``retrain=False``: retraining
+    is the other experiment's own command.
 
     Returns:
         ``{member: Run}`` in eval mode; ``run.meta`` is the stored file's record (``trained`` says which).
     """
-    retrain = retrain_requested() if retrain is None else retrain
+    if retrain is None:
+        retrain = getattr(module, "RETRAIN_FROM_ENVIRONMENT", True) and retrain_requested()
     runs = {}
     for member in _select(module, cfg, members):
         seed_everything(seed)
@@ -343,7 +347,8 @@ def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | Non
 # --- results ----------------------------------------------------------------------------------------
 
 def format_value(value: Any, digits: int = 3) -> str:
-    """A table cell: floats with ``digits`` significant decimals (at least), None as a dash."""
+    """A table cell: floats with ``digits`` decimals (``.2g`` when that would show only zeros), infinity
+    as ∞, None as a dash, everything else as ``str``."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -429,8 +434,8 @@ def summarize_seeds(tables: list[list[dict]]) -> list[dict]:
 # --- the command line's driver ------------------------------------------------------------------------
 
 def experiment_names() -> list[str]:
-    """Every experiment: the modules of ``course_lib/experiments/`` that define ``Config`` and ``evaluate``
-    (``common`` and ``plots`` are not experiments)."""
+    """Every experiment: the modules of ``course_lib/experiments/`` other than ``common``, ``plots`` and
+    names starting with ``_`` (``tests/test_experiments.py`` checks that each has the shape)."""
     from . import __path__ as path
 
     names = []

@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..data.shoes import make_unpaired_edges_shoes
-from ..device import get_device
+from ..device import get_device, seed_everything
 from ..losses import GANLoss, cycle_consistency_loss, identity_loss
 from ..models.pix2pix import ImagePool, define_G
 from ..translation import TranslationConfig, build_discriminator, evaluate_shoes, translate
@@ -59,6 +59,7 @@ def build(cfg: TranslationConfig, member: str = "CycleGAN", seed: int = 0) -> co
         NotImplementedError: in the full profile (no paired held-out set).
         ValueError: another member.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     _refuse_unscored(cfg)
     if member not in MEMBERS:
         raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
@@ -136,7 +137,7 @@ def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0,
     _refuse_unscored(cfg)
     run = runs["CycleGAN"]
     data = make_unpaired_edges_shoes(cfg.n_train, cfg.n_test, seed)
-    p2p = common.load(A, cfg, seed, members=["L1+cGAN"], progress=progress)["L1+cGAN"].G
+    p2p = common.load(A, cfg, seed, members=["L1+cGAN"], progress=progress, retrain=False)["L1+cGAN"].G
     rows = [{"model": "CycleGAN", "supervision": f"unpaired ({len(data.a)} edge maps, {len(data.b)} photos)",
              **evaluate_shoes(run.G_AB, data.test)},
             {"model": "pix2pix (L1+cGAN)", "supervision": f"paired ({cfg.n_train} pairs)",

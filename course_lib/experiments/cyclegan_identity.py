@@ -63,7 +63,7 @@ def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0,
     if cfg.dataset != "shoes":
         raise NotImplementedError("the identity ablation is scored on the offline paired shoes only (fast profile)")
     test = make_unpaired_edges_shoes(cfg.n_train, cfg.n_test, seed).test
-    with_identity = common.load(C, cfg, seed, progress=progress)["CycleGAN"]
+    with_identity = common.load(C, cfg, seed, progress=progress, retrain=False)["CycleGAN"]
     rows = []
     for lambda_identity, run in ((cfg.lambda_identity, with_identity), (0.0, runs["no_identity"])):
         fake = translate(run.G_AB, test.edges)

@@ -20,6 +20,7 @@ import torch
 from ..losses import discriminator_loss, generator_loss
 from ..models.dcgan import DCGAN
 from ..models.init import init_weights
+from ..device import seed_everything
 from . import common
 
 MEMBERS = ("dcgan_fashion",)
@@ -52,6 +53,7 @@ def build(cfg: Config, member: str = "dcgan_fashion", seed: int = 0) -> common.R
     Raises:
         ValueError: an unknown member.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     if member not in MEMBERS:
         raise ValueError(f"unknown DCGAN member {member!r}; members: {MEMBERS}")
     gan = DCGAN()

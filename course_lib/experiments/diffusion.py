@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from ..diffusion import NoiseSchedule, ddim_sample, diffusion_loss
 from ..models.diffusion_unet import DiffusionUNet
+from ..device import seed_everything
 from . import common
 
 MEMBERS = ("ddpm", "sr_diffusion", "sr_regression")
@@ -96,6 +97,7 @@ def build(cfg: Config, member: str = "ddpm", seed: int = 0) -> common.Run:
     Raises:
         ValueError: an unknown member.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     if member not in MEMBERS:
         raise ValueError(f"unknown diffusion member {member!r}; members: {MEMBERS}")
     net = DiffusionUNet(in_channels=1, cond_channels=1 if member == "sr_diffusion" else 0, **ARCH)

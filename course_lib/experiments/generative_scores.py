@@ -132,7 +132,7 @@ def evaluate(cfg: Config, runs: dict, seed: int = 0, progress: bool = True):
     for name in cfg.models:
         experiment, member, sample, notes[name] = GENERATORS[name]
         module = common.experiment(experiment)
-        run = common.load(module, module.Config.make(cfg.profile), seed, members=[member], progress=progress)[member]
+        run = common.load(module, module.Config.make(cfg.profile), seed, members=[member], progress=progress, retrain=False)[member]
         samplers[name] = lambda n, s, device, run=run, sample=sample: sample(run, n, s, device)
     rows = score_rows(samplers, cfg.n, seed, notes, progress)
     return rows, {"n": cfg.n, "recognizer_accuracy": load_recognizer().meta.get("test_accuracy"),

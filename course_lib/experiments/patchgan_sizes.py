@@ -81,7 +81,7 @@ def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0,
     rows, samples = [], {}
     for ours, paper in zip(family(cfg), PAPER_FAMILY):
         if ours == cfg.discriminator:  # the default PatchGAN: notebook 06's L1 + cGAN run, the same training
-            G = common.load(A, cfg, seed, members=["L1+cGAN"], progress=progress)["L1+cGAN"].G
+            G = common.load(A, cfg, seed, members=["L1+cGAN"], progress=progress, retrain=False)["L1+cGAN"].G
         else:
             G = runs[ours].G
         samples[ours] = translate(G, inputs[:8])

@@ -54,6 +54,7 @@ def build(cfg: TranslationConfig, member: str, seed: int = 0) -> common.Run:
     Raises:
         ValueError: an unknown objective.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     if member not in OBJECTIVES:
         raise ValueError(f"unknown pix2pix objective {member!r}; known: {list(OBJECTIVES)}")
     channels = {"shoes": (1, 1), "facades": (3, 3)}[cfg.dataset]

@@ -20,7 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from ..models.recognizer import FashionRecognizer, accuracy, random_shift
+from ..device import seed_everything
 from . import common
+
+RETRAIN_FROM_ENVIRONMENT = False
+"""``COURSE_RETRAIN=1`` does not retrain the judge (:func:`course_lib.experiments.common.load`): only
+``python -m course_lib train recognizer`` or ``reproduce recognizer --retrain`` does."""
 
 MEMBERS = ("fashion_recognizer",)
 
@@ -51,6 +56,7 @@ def build(cfg: Config, member: str = "fashion_recognizer", seed: int = 0) -> com
     Raises:
         ValueError: an unknown member.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     from ..data.fashion_mnist import fashion_mnist_tensors
 
     if member not in MEMBERS:

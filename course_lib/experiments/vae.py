@@ -20,6 +20,7 @@ import torch
 
 from ..losses import vae_loss
 from ..models.vae import VAE
+from ..device import seed_everything
 from . import common
 
 MEMBERS = ("vae_fashion_z16", "vae_fashion_z2")
@@ -52,6 +53,7 @@ def build(cfg: Config, member: str = "vae_fashion_z16", seed: int = 0) -> common
     Raises:
         ValueError: an unknown member.
     """
+    seed_everything(seed)  # fresh and seeded even when called directly (common.train seeds before build too)
     if member not in Z_DIMS:
         raise ValueError(f"unknown VAE member {member!r}; members: {MEMBERS}")
     model = VAE(Z_DIMS[member])
