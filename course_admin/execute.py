@@ -22,7 +22,8 @@ from traitlets import Bool, Integer
 # preprocessor for every notebook.
 POISONED: dict[str, str] = {}
 
-GUARD = ("import course_admin.guard as _course_guard; _course_guard.restore(globals()); "
+GUARD = ("__import__('sys').modules.pop('course_admin.guard', None); "
+         "import course_admin.guard as _course_guard; _course_guard.restore(globals()); "
          "del _course_guard  # added by the grader: checks the test helpers")
 TRUNCATED = "\n[the grader kept only the first {n} bytes of this cell's output]\n"
 

@@ -1,4 +1,4 @@
-"""Run by the grader at the top of every graded test cell (see ``jail.SafeExecute``).
+"""Run by the grader at the top of every graded test cell (see ``execute.SafeExecute``).
 
 A submission could make the tests pass by changing the helpers they call: rebinding
 ``check_equal`` in the notebook, replacing ``course_lib.grading.check_close``, or patching a
@@ -7,13 +7,14 @@ library function the checks use (``torch.allclose = lambda *a, **k: True``). :fu
 1. loads a fresh copy of ``course_lib.grading`` and binds the notebook's helper names (and any
    name bound to the module) to it again, which undoes the first two silently;
 2. looks for functions defined in the notebook (``__module__ == "__main__"``) that were put into
-   ``torch``, ``numpy``, ``math``, ``builtins`` or ``course_lib``'s modules, and runs a self-test
+   ``torch``, ``numpy``, ``math``, ``builtins``, ``course_lib``'s or ``course_admin``'s modules (this
+   one included: the grader imports it afresh for every test cell), and runs a self-test
    of the helpers (a wrong value must fail, a right one must pass); if either finds something, it
    raises :class:`GradingIntegrityError`, so the test cell scores 0 with a message that says why.
 
 This is a check inside the student's own Python process, so it cannot stop code that takes over
 the import system or the interpreter; the grader also flags such code for review
-(``sandbox.suspicious_code``).
+(``submission.suspicious_code``).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def patched_names() -> list[str]:
     """``module.name`` of library attributes that hold a function defined in the notebook."""
     found = []
     names = [m for m in WATCHED_MODULES if m in sys.modules]
-    names += [m for m in list(sys.modules) if m == "course_lib" or m.startswith("course_lib.")]
+    names += [m for m in list(sys.modules) if m in ("course_lib", "course_admin")
+              or m.startswith(("course_lib.", "course_admin."))]
     for name in names:
         module = sys.modules.get(name)
         if not isinstance(module, types.ModuleType):

@@ -182,5 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-        sys.path.pop(0)  # run by path: do not let this folder's modules shadow top-level names
+        # run by path: the project folder, not this one, so that `course_admin` imports even from a checkout
+        # installed before the package existed, and this folder's modules do not shadow top-level names
+        sys.path[0] = str(Path(__file__).resolve().parents[1])
     sys.exit(main())

@@ -66,7 +66,7 @@ def parse_patch(text: str, where: str = "mutant") -> tuple[dict[str, str], list[
     header: dict[str, str] = {}
     hunks: list[list[tuple[str, str, int]]] = []
     key = None
-    body = text[:-1] if text.endswith("\n") else text  # the file's final newline ends its last line
+    body = text.rstrip("\n")  # the file's final newline(s) end its last line, they add no empty kept line
     for number, line in enumerate(body.split("\n"), start=1):
         if line.startswith("@@"):
             hunks.append([])
@@ -87,10 +87,14 @@ def parse_patch(text: str, where: str = "mutant") -> tuple[dict[str, str], list[
             if not sep or key not in HEADER_KEYS:
                 raise PatchError(f"{where}, line {number}: expected one of {', '.join(HEADER_KEYS)} "
                                  f"followed by ':', got {line!r}")
+            if key in header:
+                raise PatchError(f"{where}, line {number}: a second {key!r} line (each header key once)")
             header[key] = value.strip()
     missing = [k for k in HEADER_KEYS if not header.get(k)]
     if missing:
         raise PatchError(f"{where}: the header lacks {', '.join(missing)}")
+    if not hunks:
+        raise PatchError(f"{where}: no hunk (a line starting with '@@' followed by the changed lines)")
     parsed = [Hunk(tuple(h)) for h in hunks]
     for i, hunk in enumerate(parsed, start=1):
         if not hunk.old:

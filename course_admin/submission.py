@@ -54,7 +54,7 @@ SUSPICIOUS = [
     (r"\bsys\.set(trace|profile)\b|\bsettrace\b", "sets a trace or profile function"),
     (r"\bimportlib\b|__import__", "uses the import machinery"), (r"\bctypes\b", "uses ctypes"),
     (r"\bos\.(fork|kill|setsid|_exit)\b|\bsignal\.signal\b", "forks, signals or exits the process"),
-    (r"gradebook|nbgrader|\.\./\.\./|/source/", "names grader files or folders"),
+    (r"gradebook|nbgrader|course_admin|\.\./\.\./|/source/", "names grader files or folders"),
     (r"\bget_ipython\b|\b_ih\b|\bIn\[", "reads the kernel's input history"),
 ]
 

@@ -118,6 +118,12 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _moved_instructor(args) -> int:
+    print("the instructor's commands moved to their own package: python -m course_admin "
+          + " ".join(args.rest or ["--help"]), file=sys.stderr)
+    return 2
+
+
 def _json_default(value):
     """Tensors and arrays are left out of the JSON (a shape note instead); other objects as text."""
     shape = getattr(value, "shape", None)
@@ -173,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write the table(s) and config to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("instructor", help="moved: use python -m course_admin")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_moved_instructor)
 
     p = sub.add_parser("info", help="show profile, device and versions")
     p.set_defaults(func=_info)

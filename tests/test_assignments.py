@@ -247,6 +247,32 @@ def test_a_patch_that_no_longer_matches_fails_loudly(sources):
         mutant.apply(edited)
 
 
+def test_malformed_patches_are_refused():
+    """The patch reader refuses what it cannot apply unambiguously, naming the file and the line."""
+    header = "function: f\nbug: b\nwhy: w\n"
+    ok = header + "@@\n     x = 1\n-    y = 2\n+    y = 3\n\n\n"  # trailing blank lines end the file
+    _, hunks = nc.parse_patch(ok, "m")
+    assert len(hunks) == 1 and hunks[0].old == ["    x = 1", "    y = 2"]
+    assert hunks[0].new == ["    x = 1", "    y = 3"]
+    for text, message in [(header, "no hunk"),
+                          (header + "bug: again\n@@\n-a\n+b\n", "second 'bug'"),
+                          ("function: f\nbug: b\n@@\n-a\n+b\n", "lacks why"),
+                          (header + "@@\n*a\n", "must start with"),
+                          (header + "@@\n+a\n", "no kept or removed line"),
+                          (header + "@@\n a\n", "changes nothing"),
+                          ("fnction: f\n" + header + "@@\n-a\n+b\n", "expected one of")]:
+        with pytest.raises(nc.PatchError, match=message):
+            nc.parse_patch(text, "m")
+
+
+def test_every_file_under_mutants_is_a_patch():
+    from pathlib import Path
+
+    mutants = Path(__file__).resolve().parents[1] / "assignments" / "mutants"
+    strays = [p.relative_to(mutants) for p in mutants.rglob("*") if p.is_file() and p.suffix != ".patch"]
+    assert not strays, f"files under assignments/mutants/ that are not mutant patches (they would be skipped): {strays}"
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_mutant_loses_points(mutant, sources):
     results = nc.grade_in_process(sources[mutant.assignment], {mutant.grade_id: mutant.text})

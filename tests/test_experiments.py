@@ -236,3 +236,10 @@ def test_course_retrain_reaches_only_the_experiment_asked(fake, monkeypatch, tmp
             retrain = [k.value for k in call.keywords if k.arg == "retrain"]
             assert retrain and isinstance(retrain[0], ast.Constant) and retrain[0].value is False, \
                 f"{name} loads another experiment's weights without retrain=False (line {call.lineno})"
+
+
+def test_the_old_instructor_command_points_to_course_admin(capsys):
+    from course_lib.__main__ import main
+
+    assert main(["instructor", "autograde", "a01_receptive_fields"]) == 2
+    assert "python -m course_admin autograde a01_receptive_fields" in capsys.readouterr().err
