@@ -243,3 +243,37 @@ def test_the_old_instructor_command_points_to_course_admin(capsys):
 
     assert main(["instructor", "autograde", "a01_receptive_fields"]) == 2
     assert "python -m course_admin autograde a01_receptive_fields" in capsys.readouterr().err
+
+
+def test_every_mechanism_cell_is_compared_with_the_library():
+    """Each function a notebook's `mechanism` cell defines is run by some test through
+    tests/notebook_cells.cell_namespace(notebook, defines=NAME) (or, in a cell defining several, named by the
+    test that ran the cell): a newly tagged cell without a test fails here."""
+    import ast
+    from pathlib import Path
+
+    from notebook_cells import NOTEBOOKS, mechanism_cells
+
+    tested = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        tree = ast.parse(path.read_text())
+        constants = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                     for t in node.targets if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant)}
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "cell_namespace" and call.args:
+                first = call.args[0]
+                notebook = first.value if isinstance(first, ast.Constant) else constants.get(getattr(first, "id", ""))
+                for k in call.keywords:
+                    if k.arg == "defines" and isinstance(k.value, ast.Constant) and notebook:
+                        # the whole cell runs: its other functions count where the test names them too
+                        for source in mechanism_cells(notebook):
+                            names = [n.name for n in ast.parse(source).body
+                                     if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+                            if k.value.value in names:
+                                tested.update((notebook, n) for n in names
+                                              if n == k.value.value or f'"{n}"' in path.read_text())
+    defined = {(nb.name, node.name) for nb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+               for source in mechanism_cells(nb.name) for node in ast.parse(source).body
+               if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert len(defined) >= 15, sorted(defined)  # notebooks 02-10 show their forward passes and steps
+    assert not defined - tested, f"mechanism cells no test runs: {sorted(defined - tested)}"

@@ -5,19 +5,26 @@ import numpy as np
 
 
 def loss_curves(runs: dict, every: int = 10):
-    """Figure: the L2 training loss of each member (log scale), as recorded in its weight file (every
-    ``every``-th step) or, for a run trained in this session, its history. Members without a curve are
-    named in the title."""
+    """Figure: the L2 training loss of each member (log scale): for a run trained in this session its
+    history, else what its weight file records -- the windowed means ``meta["loss_curve"]`` that
+    :func:`course_lib.experiments.common.train` stores, or, in the files made before December 2026, every
+    ``every``-th step in ``meta["loss"]``. Members without a curve are named in the title."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     missing = []
     for member, run in runs.items():
-        curve = run.meta.get("loss") or run.meta.get("history", {}).get("loss", [])[::every]
-        if not curve:
+        history, stored = run.meta.get("history") or {}, run.meta.get("loss_curve") or {}
+        if history.get("loss"):
+            steps, curve = np.arange(1, len(history["loss"]) + 1), history["loss"]
+        elif stored.get("loss"):
+            steps, curve = np.asarray(stored["step"]), stored["loss"]
+        elif run.meta.get("loss"):
+            steps, curve = np.arange(len(run.meta["loss"])) * every, run.meta["loss"]
+        else:
             missing.append(member)
             continue
-        ax.plot(np.arange(len(curve)) * every, curve, label=member)
+        ax.plot(steps, curve, label=member)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("L2 loss (luma in [0, 1])")
