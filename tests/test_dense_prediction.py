@@ -347,6 +347,7 @@ def test_notebook_train_step_is_the_library_train_step(name):
     a = dp.build(cfg, name, seed=3)
     seed_everything(3)
     b = dp.build(cfg, name, seed=3)
+    start = {k: v.clone() for k, v in a.net.state_dict().items()}
     batches_a, batches_b = a.batches(), b.batches()
     for _ in range(3):
         batch_a, batch_b = next(batches_a), next(batches_b)
@@ -354,4 +355,5 @@ def test_notebook_train_step_is_the_library_train_step(name):
         assert ns["dense_train_step"](a, batch_a) == dp.train_step(b, batch_b)
     state_a, state_b = a.net.state_dict(), b.net.state_dict()
     assert all(torch.equal(state_a[k], state_b[k]) for k in state_b)
+    assert not all(torch.equal(start[k], state_a[k]) for k in start)  # the steps did train
     assert a.sched.get_last_lr() == b.sched.get_last_lr()

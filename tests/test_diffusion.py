@@ -202,6 +202,7 @@ def test_notebook_09_ddpm_step_is_the_library_step():
     for _ in range(2):  # as common.train: seed, then build
         seed_everything(3)
         runs.append(D.build(cfg, "ddpm", seed=3))
+    start = {k: v.clone() for k, v in runs[0].net.state_dict().items()}
     x0 = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     for step in range(3):  # t and eps come from the global generator
         torch.manual_seed(step)
@@ -211,6 +212,7 @@ def test_notebook_09_ddpm_step_is_the_library_step():
     for role in ("net", "ema"):
         sa, sb = runs[0].models[role].state_dict(), runs[1].models[role].state_dict()
         assert all(torch.equal(sa[k], sb[k]) for k in sa), role
+    assert not all(torch.equal(start[k], runs[0].net.state_dict()[k]) for k in start)  # the steps did train
     assert runs[0].sched.get_last_lr() == runs[1].sched.get_last_lr()
 
 
