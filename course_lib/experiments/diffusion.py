@@ -141,7 +141,7 @@ def train_step(run: common.Run, x0: torch.Tensor) -> dict[str, float]:
         ``{"loss": float}``.
     """
     if run.member == "sr_regression":
-        loss = F.mse_loss(run.net(degrade(x0), torch.zeros(len(x0), dtype=torch.long)), x0)
+        loss = F.mse_loss(run.net(degrade(x0), torch.zeros(len(x0), dtype=torch.long, device=x0.device)), x0)
     else:
         loss = diffusion_loss(run.net, x0, run.schedule, cond=degrade(x0) if run.member == "sr_diffusion" else None)
     run.opt.zero_grad(set_to_none=True)
