@@ -193,6 +193,9 @@ def _cmd_mutants(args) -> int:
         print(f"| {r['assignment']} | {r['solution']:g}/{r['max_score']:g} | {r['release']:g}/{r['max_score']:g} | "
               f"{r['caught']}/{r['mutants']} | {100 * r['score']:.0f}% | {', '.join(r['survivors']) or '-'} | "
               f"{r['reference_checks']} ({r['calls_reference_mutants']})")
+    print()
+    print("caught by kind of mistake: " + "; ".join(
+        f"{r['assignment']}: " + ", ".join(f"{c} {k}/{n}" for c, (k, n) in r["categories"].items()) for r in rows))
     if args.verbose:
         print()
         print_mutants(mutants_dir, args.assignments or None)

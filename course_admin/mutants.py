@@ -14,7 +14,8 @@ whose nbgrader ``grade_id`` is ``<grade_id>``) of ``source/<assignment>/<assignm
          ### END SOLUTION
 
 The header: ``function`` (the grade_id of the solution cell; the file name repeats it), ``bug``
-(what is wrong) and ``why`` (why a student would write it); a line that starts with a space
+(what is wrong), ``why`` (why a student would write it) and, optionally, ``category`` (the kind of
+mistake, one of :data:`CATEGORIES`; ``values`` when absent); a line that starts with a space
 continues the one above. Then one or more hunks, each opened by a line ``@@`` (what follows the
 ``@@`` is a comment): lines of the solution cell prefixed by ``" "`` (kept; an empty line is an
 empty kept line), ``"-"`` (removed) or ``"+"`` (put in their place). A hunk is found by its kept
@@ -40,6 +41,14 @@ from .inprocess import grade_in_process, total
 MUTANTS_DIR = nc.COURSE / "mutants"
 SUFFIX = ".patch"
 HEADER_KEYS = ("function", "bug", "why")
+OPTIONAL_KEYS = ("category",)
+CATEGORIES = ("values", "gradient", "train_eval", "side_effect", "dtype_device", "stability", "validation",
+              "integration", "calls_reference")
+"""What kind of mistake a mutant makes (its optional ``category:`` header; ``values`` when absent):
+wrong values; gradients that do not flow (detach, no_grad, NumPy); wrong train/eval behaviour (dropout,
+BatchNorm); inputs changed in place; wrong dtype or device handling; numerical instability at extreme
+values; missing argument validation; breaks when plugged into the course's own training step
+(integration); hands the work to course_lib's own function (calls_reference)."""
 
 
 class PatchError(ValueError):
@@ -84,8 +93,8 @@ def parse_patch(text: str, where: str = "mutant") -> tuple[dict[str, str], list[
         else:
             key, sep, value = line.partition(":")
             key = key.strip()
-            if not sep or key not in HEADER_KEYS:
-                raise PatchError(f"{where}, line {number}: expected one of {', '.join(HEADER_KEYS)} "
+            if not sep or key not in HEADER_KEYS + OPTIONAL_KEYS:
+                raise PatchError(f"{where}, line {number}: expected one of {', '.join(HEADER_KEYS + OPTIONAL_KEYS)} "
                                  f"followed by ':', got {line!r}")
             if key in header:
                 raise PatchError(f"{where}, line {number}: a second {key!r} line (each header key once)")
@@ -93,6 +102,8 @@ def parse_patch(text: str, where: str = "mutant") -> tuple[dict[str, str], list[
     missing = [k for k in HEADER_KEYS if not header.get(k)]
     if missing:
         raise PatchError(f"{where}: the header lacks {', '.join(missing)}")
+    if header.get("category", "values") not in CATEGORIES:
+        raise PatchError(f"{where}: category {header['category']!r} is not one of {', '.join(CATEGORIES)}")
     if not hunks:
         raise PatchError(f"{where}: no hunk (a line starting with '@@' followed by the changed lines)")
     parsed = [Hunk(tuple(h)) for h in hunks]
@@ -210,6 +221,13 @@ class Mutant:
         return self.parsed[0]["bug"]
 
     @property
+    def category(self) -> str:
+        """The kind of mistake (:data:`CATEGORIES`): the ``category:`` header, ``calls_reference`` for the
+        mutants of that name, else ``values``."""
+        header = self.parsed[0]
+        return header.get("category") or ("calls_reference" if self.name == "calls_reference" else "values")
+
+    @property
     def why(self) -> str:
         return self.parsed[0]["why"]
 
@@ -259,7 +277,8 @@ def new_mutant(assignment: str, grade_id: str, name: str, mutated: str, bug: str
 # --- the mutation score -----------------------------------------------------------------------
 
 def mutation_report(root: Path, assignments: list[str] | None = None, mutants_dir: Path | None = None) -> list[dict]:
-    """Per assignment: solution score, release-stub score, mutants caught / total, survivors.
+    """Per assignment: solution score, release-stub score, mutants caught / total, survivors, and
+    ``categories``: ``{category: (caught, total)}`` by kind of mistake (:data:`CATEGORIES`).
 
     Grades in this process with :func:`course_admin.inprocess.grade_in_process` (what
     tests/test_assignments.py checks against nbgrader), so it takes seconds, not a kernel start per mutant.
@@ -279,18 +298,23 @@ def mutation_report(root: Path, assignments: list[str] | None = None, mutants_di
                 cell.source = nc.release_stub(cell.source)
         released, _ = total(grade_in_process(stub))
         mine = [m for m in mutants if m.assignment == assignment]
-        survivors = []
+        survivors, categories = [], {}
         for mutant in mine:
             cell = nc.cell_by_id(source, mutant.grade_id)
             got, _ = total(grade_in_process(source, {mutant.grade_id: mutant.apply(cell.source)}))
+            counts = categories.setdefault(mutant.category, [0, 0])
+            counts[1] += 1
             if got >= best:
                 survivors.append(f"{mutant.grade_id}__{mutant.name}")
+            else:
+                counts[0] += 1
         caught = len(mine) - len(survivors)
         guarded = sum("check_not_calling(" in c.source for c in source.cells if nc.is_test_cell(c))
         rows.append({"assignment": assignment, "max_score": best, "solution": solution, "release": released,
                      "mutants": len(mine), "caught": caught, "reference_checks": guarded,
                      "calls_reference_mutants": sum(m.name == "calls_reference" for m in mine),
-                     "score": caught / len(mine) if mine else float("nan"), "survivors": survivors})
+                     "score": caught / len(mine) if mine else float("nan"), "survivors": survivors,
+                     "categories": {c: tuple(categories[c]) for c in CATEGORIES if c in categories}})
     return rows
 
 

@@ -251,7 +251,9 @@ def test_malformed_patches_are_refused():
     """The patch reader refuses what it cannot apply unambiguously, naming the file and the line."""
     header = "function: f\nbug: b\nwhy: w\n"
     ok = header + "@@\n     x = 1\n-    y = 2\n+    y = 3\n\n\n"  # trailing blank lines end the file
-    _, hunks = nc.parse_patch(ok, "m")
+    head, hunks = nc.parse_patch(ok, "m")
+    assert "category" not in head and nc.parse_patch(header + "category: gradient\n" + ok[len(header):], "m")[0][
+        "category"] == "gradient"
     assert len(hunks) == 1 and hunks[0].old == ["    x = 1", "    y = 2"]
     assert hunks[0].new == ["    x = 1", "    y = 3"]
     for text, message in [(header, "no hunk"),
@@ -260,7 +262,8 @@ def test_malformed_patches_are_refused():
                           (header + "@@\n*a\n", "must start with"),
                           (header + "@@\n+a\n", "no kept or removed line"),
                           (header + "@@\n a\n", "changes nothing"),
-                          ("fnction: f\n" + header + "@@\n-a\n+b\n", "expected one of")]:
+                          ("fnction: f\n" + header + "@@\n-a\n+b\n", "expected one of"),
+                          (header + "category: typo\n@@\n-a\n+b\n", "not one of")]:
         with pytest.raises(nc.PatchError, match=message):
             nc.parse_patch(text, "m")
 
