@@ -11,6 +11,24 @@ from ...data.colorization import HeldOutPhotos
 from ..common import markdown_table
 
 
+def figure_columns(predictions: dict, all_decodings=("rebalanced",), decoding: str = "annealed mean") -> list:
+    """The default columns of :func:`show_colorizations`, in the order of the table (the order of ``predictions``,
+    which :func:`~course_lib.experiments.colorization.evaluate` fills in table order): every decoding of the
+    models in ``all_decodings``, only ``decoding`` of the other classifiers, and the one column of the
+    regression model and of the baselines.
+
+    Returns:
+        ``[(title, (model, decoding)), ...]``.
+    """
+    columns = []
+    for model, by_decoding in predictions.items():
+        for d in by_decoding:
+            if d == "-" or model in all_decodings or d == decoding:
+                title = "grey input" if model == "grey" else model if d == "-" else f"{model}\n({d})"
+                columns.append((title, (model, d)))
+    return columns
+
+
 def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, size: float = 1.9):
     """One row per held-out photo: grey input, then the colourized versions, then the ground truth.
 
@@ -18,17 +36,13 @@ def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, s
         photos: the held-out photos (:func:`course_lib.data.colorization.held_out_photos`).
         predictions: ``{model: {decoding: [ab per photo]}}``, the ``"predictions"`` that
             :func:`~course_lib.experiments.colorization.evaluate` returns beside its rows.
-        columns: ``(title, (model, decoding))`` pairs; default grey input / L2 / classification /
-            rebalanced (mode) / rebalanced (mean) / rebalanced (annealed mean) / ground truth.
+        columns: ``(title, (model, decoding))`` pairs; default :func:`figure_columns`, in the table's order:
+            grey input / L2 / classification (annealed mean) / rebalanced (mean, annealed mean, mode) /
+            ground truth.
     """
     import matplotlib.pyplot as plt
 
-    columns = columns or [("grey input", ("grey", "-")), ("L2", ("L2", "-")),
-                          ("classification\n(annealed mean)", ("classification", "annealed mean")),
-                          ("rebalanced\n(mode)", ("rebalanced", "mode")),
-                          ("rebalanced\n(mean)", ("rebalanced", "mean")),
-                          ("rebalanced\n(annealed mean)", ("rebalanced", "annealed mean")),
-                          ("ground truth", ("ground truth", "-"))]
+    columns = columns or figure_columns(predictions)
     rows = len(photos.names)
     h, w = photos.L[0].shape[-2:]
     fig, axes = plt.subplots(rows, len(columns), figsize=(size * len(columns), size * rows * h / w + 0.6),
