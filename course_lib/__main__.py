@@ -20,11 +20,74 @@ from .data.paths import repo_root
 
 
 
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configurations jupyter-server-mathjax ships
+
+
+def copy_mathjax(build_dir: Path) -> str:
+    """Copy the MathJax that the ``jupyter-server-mathjax`` package ships to ``build_dir/mathjax/``
+    (once) and return the URL of its script relative to ``build_dir``: the HTML pages written
+    there render their maths offline, and the folder can be moved or served as a whole.
+
+    Raises:
+        SystemExit: when ``jupyter-server-mathjax`` is not installed (it comes with ``.[dev]``).
+    """
+    import shutil
+
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("the HTML copies need a local MathJax: pip install jupyter-server-mathjax "
+                         "(or pip install -e \".[dev]\" in the checkout)") from None
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    dest = build_dir / "mathjax"
+    if not (dest / "MathJax.js").is_file():
+        shutil.copytree(source, dest, dirs_exist_ok=True)
+    return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+
+
+# The lab template without its require.js line (fetched from a CDN, needed only by widgets; kept
+# for a notebook that stores widget state).
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}
+{%- if "widgets" in nb.metadata -%}{{ super() }}{%- endif -%}
+{%- endblock html_head_js_requirejs -%}
+"""
+
+
+def offline_html_exporter(build_dir: Path):
+    """nbconvert's ``HTMLExporter`` (lab template) for pages written to ``build_dir`` that load
+    nothing from the internet: MathJax from ``build_dir/mathjax/`` (:func:`copy_mathjax`), no
+    require.js unless the notebook stores widget state, and no Mermaid (none of the notebooks
+    draws a Mermaid diagram; one would show as its source text)."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", template_file="course_offline.html.j2",
+                        extra_loaders=[DictLoader({"course_offline.html.j2": _OFFLINE_TEMPLATE})],
+                        mathjax_url=copy_mathjax(build_dir), mermaid_js_url="", mermaid_layout_elk_js_url="")
+
+
+def _kernel_config():
+    """nbclient's configuration: the kernel's ZeroMQ sockets encrypted (CurveZMQ) where pyzmq,
+    jupyter_client and the kernelspec support it, so ipykernel does not warn that it runs "over TCP
+    without encryption"."""
+    import zmq
+    from jupyter_client import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    if KernelManager.class_traits().get("transport_encryption") is not None and zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def _run_notebooks(args) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
-    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    from .progress import PROGRESS_ENV
 
     nb_dir = Path(args.notebooks_dir)
     paths = sorted(nb_dir.glob("[0-9][0-9]_*.ipynb"))
@@ -36,12 +99,15 @@ def _run_notebooks(args) -> int:
     out_dir = Path(args.build_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ["COURSE_PROFILE"] = args.profile  # the kernels inherit the environment
+    os.environ[PROGRESS_ENV] = "text"  # no widget frontend here: text bars that keep their last line
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    exporter = HTMLExporter()
+    exporter = offline_html_exporter(out_dir)
+    coalesce = CoalesceStreamsPreprocessor()  # one stream output per run of writes; "\r" resolved
+    config = _kernel_config()
     rows = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+        client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3", config=config,
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         print(f"running {path.name} ...", flush=True)
         start = time.perf_counter()
@@ -55,6 +121,7 @@ def _run_notebooks(args) -> int:
         except Exception as err:  # kernel died, etc.
             status = f"error: {type(err).__name__}: {err}"[:120]
         seconds = time.perf_counter() - start
+        nb, _ = coalesce.preprocess(nb, {})
         nbformat.write(nb, out_dir / path.name)
         html, _ = exporter.from_notebook_node(nb)
         (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")

@@ -191,9 +191,9 @@ def p_sample(model: Denoiser, x_t: torch.Tensor, t: int, schedule: NoiseSchedule
 def _progress(iterable, progress: bool, desc: str):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-    return tqdm(iterable, desc=desc, mininterval=1.0, leave=False)
+    return progress_bar(iterable, desc=desc)
 
 
 @torch.no_grad()

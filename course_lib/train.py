@@ -20,7 +20,8 @@ import time
 from typing import Callable, Iterable, Iterator, Mapping
 
 import torch
-from tqdm.auto import tqdm
+
+from .progress import progress_bar
 
 
 def infinite_batches(batches: Iterable) -> Iterator:
@@ -61,7 +62,7 @@ def train_loop(
         show_samples: called as ``show_samples(images, step)``; default shows a
             grid with :func:`course_lib.imaging.show_grid` (images taken in [0, 1]).
         desc: label of the progress bar.
-        progress: show a ``tqdm.auto`` progress bar.
+        progress: show a progress bar (:func:`course_lib.progress.progress_bar`).
 
     Returns:
         ``history``: one list per logged name (one value per step), plus
@@ -78,9 +79,7 @@ def train_loop(
     history: dict[str, list] = {"_samples": []}
     data = infinite_batches(batches)
     start = time.perf_counter()
-    # mininterval=1 s: headless runners (nbval, nbconvert) time out waiting for
-    # output when a progress bar sends dozens of widget updates per second.
-    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    bar = progress_bar(range(1, steps + 1), desc=desc, disable=not progress)
     for step in bar:
         logs = step_fn(next(data))
         if not isinstance(logs, Mapping):
