@@ -12,6 +12,7 @@ Commands (``--course DIR`` selects the nbgrader course; default: ``assignments/`
     mutants [A ...]           mutation score: every mutant must lose points
     new-mutant A ID NAME FILE write a mutant patch from FILE, an edited copy of solution cell ID
     sandbox-info              which OS mechanisms the sandbox can use here
+    lab [--root DIR] [-- ARGS] JupyterLab with this course's nbgrader configuration (Formgrader)
 
 See docs/instructors.md for a walk through a term.
 """
@@ -118,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = cmds.add_parser("sandbox-info", help="which OS mechanisms the sandbox uses here")
     c.set_defaults(func=_cmd_sandbox_info)
+
+    c = cmds.add_parser("lab", help="JupyterLab with this course's nbgrader configuration (Formgrader)",
+                        description="Start jupyter lab in the course folder, so that nbgrader's Formgrader and "
+                                    "Validate button read its nbgrader_config.py, with the file browser on the "
+                                    "checkout (or --root). Options after -- go to jupyter lab.")
+    c.add_argument("--course", default=argparse.SUPPRESS, help="the nbgrader course folder (as before the command)")
+    c.add_argument("--root", default=None, help="the folder Lab shows; it must contain the course "
+                   "(default: the checkout when the course is in it, else the course)")
+    c.add_argument("--no-browser", action="store_true", help="do not open a browser (jupyter lab --no-browser)")
+    c.add_argument("jupyter_args", nargs="*", help="options for jupyter lab, after -- (e.g. -- --port=8899)")
+    c.set_defaults(func=_cmd_lab)
     return p
 
 
@@ -233,6 +245,18 @@ def _cmd_sandbox_info(args) -> int:
     if not found["namespaces"]:
         print("fallback: resource limits, wall clocks and a throwaway copy only; see docs/instructors.md")
     return 0
+
+
+def _cmd_lab(args) -> int:
+    from .lab import lab_launch, start_lab
+
+    try:
+        launch = lab_launch(Path(args.course), Path(args.root) if args.root else None,
+                            (["--no-browser"] if args.no_browser else []) + args.jupyter_args)
+    except ValueError as err:
+        print(f"lab: {err}", file=sys.stderr)
+        return 2
+    return start_lab(launch)
 
 
 def main(argv: list[str] | None = None) -> int:
