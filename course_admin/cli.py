@@ -3,6 +3,7 @@
 Commands (``--course DIR`` selects the nbgrader course; default: ``assignments/`` of this checkout):
 
     release [A ...]           generate the student versions (all assignments, or the ones named)
+    wheel                     build release/course_lib-<version>-py3-none-any.whl for the release's setup cell
     collect A FOLDER          take submissions from FOLDER: <student>.ipynb or <student>.zip per student
     autograde A [S ...]       grade the submissions (or those named), each in a sandbox
     feedback A [S ...]        HTML feedback per student, hidden tests removed
@@ -64,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = cmds.add_parser("release", help="generate the student versions")
     c.add_argument("assignments", nargs="*")
+    c.add_argument("--install", choices=("auto", "wheel", "repository", "none"), default="auto",
+                   help="where the release's setup cell installs course_lib from when a student lacks it "
+                        "(auto: the wheel in release/ if there is one, else [tool.course] repository)")
+    c.add_argument("--ref", help="--install repository: the branch, tag or commit (default: [tool.course] branch)")
+    c.add_argument("--wheel-url", help="--install wheel: a URL where students can also download the wheel")
     c.set_defaults(func=_cmd_release)
+
+    c = cmds.add_parser("wheel", help="build release/course_lib-<version>-py3-none-any.whl for the setup cell")
+    c.set_defaults(func=_cmd_wheel)
 
     c = cmds.add_parser("collect", help="take submissions from a folder (<student>.ipynb / .zip / folder)")
     c.add_argument("assignment")
@@ -134,8 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_release(args) -> int:
-    for folder in release(Path(args.course), args.assignments or None):
+    from .student_setup import choose
+
+    try:
+        install = choose(Path(args.course), args.install, args.ref, args.wheel_url)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"release: {err}", file=sys.stderr)
+        return 2
+    for folder in release(Path(args.course), args.assignments or None, install):
         print(f"released {folder}")
+    print(install.describe())
+    return 0
+
+
+def _cmd_wheel(args) -> int:
+    from .student_setup import build_wheel
+
+    wheel = build_wheel(Path(args.course) / "release")
+    print(f"built {wheel}: `python -m course_admin release` now puts it beside each released notebook")
     return 0
 
 

@@ -19,8 +19,17 @@ STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 # --- release ----------------------------------------------------------------------------------
 
-def release(root: Path, assignments: list[str] | None = None) -> list[Path]:
-    """``generate_assignment`` for each assignment (default: all in ``source/``); return the release folders."""
+def release(root: Path, assignments: list[str] | None = None, install=None) -> list[Path]:
+    """``generate_assignment`` for each assignment (default: all in ``source/``), then the setup cell
+    that installs course_lib where it is missing (``student_setup``); return the release folders.
+
+    Args:
+        install: a ``student_setup.Install`` (default: ``student_setup.choose(root)``, mode ``auto``).
+    """
+    from . import student_setup
+
+    root = Path(root)
+    install = install or student_setup.choose(root)
     api = _api(root)
     names = assignments or nc.find_assignments(root)
     folders = []
@@ -28,6 +37,7 @@ def release(root: Path, assignments: list[str] | None = None) -> list[Path]:
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
             raise RuntimeError(f"generate_assignment {name} failed:\n{result.get('error')}\n{result.get('log')}")
+        student_setup.add_setup_cell(root / "release" / name / f"{name}.ipynb", install)
         folders.append(root / "release" / name)
     return folders
 
