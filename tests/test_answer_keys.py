@@ -1,0 +1,301 @@
+"""The instructors' answer keys in docs/answer_keys/ (about 50 s on one CPU thread, 26 s of it building the fast
+profile's colorization training crops for notebook 03's exercise 3).
+
+* every exercise of notebooks 01-10 has a section ``## Exercise N`` in its notebook's key, and no section is extra;
+* every section is an answer (a ``**Answer:**`` literal or a ``python`` block) or says it is a measurement;
+* every stated value is recomputed here with ``course_lib`` (or the notebook's own check) and compared;
+* every code answer compiles, and the code answers are run where the notebook would run them;
+* the keys stay out of what students receive (the release and the installed package).
+"""
+from __future__ import annotations
+
+import ast
+import math
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ROOT / "docs" / "answer_keys"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+_HEADING = re.compile(r"^(?:#+\s*|\*\*)Exercises?\b(?:[ \t]*(\d+))?", re.M)
+_ITEM = re.compile(r"^(\d+)\.\s", re.M)
+_SECTION = re.compile(r"^## Exercise (\d+)\b", re.M)
+_ANSWER = re.compile(r"^\*\*Answer:\*\* `(.+)`\s*$", re.M)
+_CODE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+_MEASUREMENT = "**Kind: measurement.**"
+
+
+def exercises_in_markdown(cells) -> list[int]:
+    """Exercise numbers named in the markdown cells (the first two cells, title and setup, are skipped):
+    ``### Exercise N`` / ``**Exercise N.**``, and for a heading without a number (``## Exercises (not graded)``,
+    ``### Exercise``) the numbered list items that follow it up to the next heading."""
+    found = []
+    for cell in cells[2:]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for m in _HEADING.finditer(cell["source"]):
+            if m.group(1):
+                found.append(int(m.group(1)))
+                continue
+            rest = cell["source"][m.end():]
+            following = re.search(r"^#", rest, re.M)
+            found += [int(n) for n in _ITEM.findall(rest[: following.start()] if following else rest)]
+    return found
+
+
+def notebook_exercises(path: Path) -> list[int]:
+    return exercises_in_markdown(nbformat.read(path, as_version=4).cells)
+
+
+def key_sections(stem: str) -> dict[int, str]:
+    """``{exercise number: section text}`` of ``docs/answer_keys/<stem>.md``."""
+    text = (KEYS / f"{stem}.md").read_text(encoding="utf-8")
+    parts = _SECTION.split(text)
+    sections = {}
+    for number, body in zip(parts[1::2], parts[2::2]):
+        assert int(number) not in sections, f"{stem}.md: two sections for exercise {number}"
+        sections[int(number)] = body
+    return sections
+
+
+def stated(stem: str, n: int):
+    """The Python literal of the section's ``**Answer:**`` line."""
+    m = _ANSWER.search(key_sections(stem)[n])
+    assert m, f"{stem}.md, exercise {n}: no **Answer:** line"
+    return ast.literal_eval(m.group(1))
+
+
+def code(stem: str, n: int) -> str:
+    """The section's first ``python`` block."""
+    m = _CODE.search(key_sections(stem)[n])
+    assert m, f"{stem}.md, exercise {n}: no python block"
+    return m.group(1)
+
+
+# ----------------------------------------------------------------------------- coverage
+
+def test_parser_finds_every_form_of_exercise():
+    cells = [nbformat.v4.new_markdown_cell("### Exercise 9 in the title cell is skipped"),
+             nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_markdown_cell("### Exercise 1 -- a heading\ntext\n**Exercise 2.** bold, in text"),
+             nbformat.v4.new_markdown_cell("## Exercises (not graded)\n\n3. **A.** one\n4. **B.** two\n\n## Summary\n1. not one"),
+             nbformat.v4.new_markdown_cell("### Exercise\n5. first\n6. second"),
+             nbformat.v4.new_markdown_cell("See Exercise 7 in the text: not a heading")]
+    assert exercises_in_markdown(cells) == [1, 2, 3, 4, 5, 6]
+
+
+def test_every_notebook_has_a_key():
+    assert len(NOTEBOOKS) == 10, [p.name for p in NOTEBOOKS]
+    missing = [p.stem for p in NOTEBOOKS if not (KEYS / f"{p.stem}.md").is_file()]
+    assert not missing, f"no answer key docs/answer_keys/<notebook>.md for {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_key_and_no_key_is_extra(path):
+    exercises = notebook_exercises(path)
+    assert exercises, f"{path.name}: no exercise found (has the heading style changed?)"
+    assert len(exercises) == len(set(exercises)), f"{path.name}: an exercise number repeats: {exercises}"
+    sections = key_sections(path.stem)
+    assert sorted(sections) == sorted(exercises), (
+        f"{path.name} has exercises {sorted(exercises)}, docs/answer_keys/{path.stem}.md has sections "
+        f"{sorted(sections)}: add a '## Exercise N' section for each exercise, remove the others")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_section_answers_or_says_it_is_a_measurement(path):
+    for n, body in key_sections(path.stem).items():
+        kinds = [bool(_ANSWER.search(body)), bool(_CODE.search(body)), _MEASUREMENT in body]
+        assert any(kinds), f"{path.stem}.md, exercise {n}: neither an **Answer:**, a python block nor {_MEASUREMENT}"
+        assert not (_MEASUREMENT in body and _ANSWER.search(body)), f"{path.stem}.md, exercise {n}: a measurement with a fixed answer"
+        if m := _ANSWER.search(body):
+            ast.literal_eval(m.group(1))  # a literal, not an expression
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_answers_compile(path):
+    for n, body in key_sections(path.stem).items():
+        for block in _CODE.findall(body):
+            compile(block, f"{path.stem}.md, exercise {n}", "exec")
+
+
+def test_keys_stay_out_of_what_students_receive():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert all(not pattern.startswith("docs") for pattern in project["packages"]["find"]["include"])
+    assert "docs" not in str(project.get("package-data", {}))
+    for folder in (ROOT / "assignments", ROOT / "course_admin", ROOT / "course_lib"):
+        for path in folder.rglob("*"):
+            if path.suffix in (".py", ".ipynb", ".md", ".cfg", ".toml") and path.is_file():
+                assert "answer_keys" not in path.read_text(encoding="utf-8", errors="replace"), (
+                    f"{path.relative_to(ROOT)} names the answer keys: keep them out of releases and the package")
+
+
+# ----------------------------------------------------------------------------- the stated values
+
+def test_01_receptive_fields():
+    from course_lib.models.pix2pix import NLayerDiscriminator
+    from course_lib.receptive_field import empirical_receptive_field, receptive_field
+
+    rf = receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, dilation=2)))
+    assert stated("01_receptive_fields", 1) == (rf.size, rf.stride)
+    with torch.no_grad():
+        sides = {n: NLayerDiscriminator(3, ndf=4, n_layers=n)(torch.zeros(1, 3, 256, 256)).shape[-1] for n in (1, 3, 5)}
+    assert stated("01_receptive_fields", 2) == sides
+    scope = {"nn": nn}
+    exec(code("01_receptive_fields", 3), scope)
+    convs = [m for m in scope["answer_3"].modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 4 and all(c.kernel_size == (3, 3) for c in convs)
+    rf3 = receptive_field(scope["answer_3"])
+    assert (rf3.size, rf3.stride) == (31, 1) and empirical_receptive_field(scope["answer_3"], 63) == 31
+
+
+def test_01_exercise_4_unet_receptive_field():
+    from course_lib.experiments import dense_prediction as dp
+    from course_lib.receptive_field import UnsupportedLayerError, empirical_receptive_field, receptive_field
+
+    cfg = dp.Config.make("fast")
+    measured = {}
+    for name in ("U-Net", "encoder-decoder"):
+        net = dp.build(cfg, name, seed=0).net.eval()
+        with pytest.raises(UnsupportedLayerError):
+            receptive_field(net)
+        measured[name] = empirical_receptive_field(net, 128, n_trials=2)
+    assert measured == {"U-Net": stated("01_receptive_fields", 4), "encoder-decoder": stated("01_receptive_fields", 4)}
+
+
+def test_02_dense_prediction():
+    from course_lib.cost import count_macs
+    from course_lib.models.dense import windows_containing
+
+    assert stated("02_dense_prediction", 1) == (windows_containing(24, 24, 48, 15), windows_containing(0, 0, 48, 15))
+    first = nn.Conv2d(1, 16, 3)
+    assert stated("02_dense_prediction", 2) == (count_macs(first, torch.zeros(48 * 48, 1, 15, 15)),
+                                                count_macs(first, torch.zeros(1, 1, 62, 62)))
+
+
+def test_03_exercise_1_annealed_mean():
+    from course_lib import color
+
+    z = torch.tensor([0.5, 0.3, 0.2]).reshape(1, 3, 1, 1)
+    truth = color.annealed_mean(z, torch.tensor([[0.0, 60.0], [0.0, -60.0], [0.0, 0.0]]), T=0.38)[0, 1, 0, 0].item()
+    assert stated("03_colorization", 1) == pytest.approx(truth, abs=0.005)
+    scope = {"np": np}
+    exec(code("03_colorization", 1), scope)
+    assert abs(scope["b_annealed"] - truth) < 0.05  # the notebook's check
+
+
+def test_03_exercise_3_rebalancing_weights():
+    from course_lib import color
+    from course_lib.experiments import colorization as ce
+
+    prior = ce.Config.make("fast").crops(seed=0).prior
+    for lam, (low, high) in stated("03_colorization", 3).items():
+        w = color.rebalancing_weights(prior, color.ab_bins(), lam=lam)
+        assert w.min().item() == pytest.approx(low, rel=0.01), lam
+        assert w.max().item() == pytest.approx(high, rel=0.01), lam
+
+
+def test_04_gans():
+    from course_lib import losses
+    from course_lib.models import dcgan
+
+    assert stated("04_gans_dcgan", 1) == pytest.approx(losses.discriminator_loss(torch.zeros(4), torch.zeros(4)).item(), abs=1e-4)
+    assert stated("04_gans_dcgan", 1) == pytest.approx(2 * math.log(2), abs=1e-4)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(2, 10_000, dcgan.NZ, generator=g)
+    measured = ((a + b) / 2).norm(dim=1).mean() / a.norm(dim=1).mean()
+    assert stated("04_gans_dcgan", 2) == pytest.approx(measured.item(), abs=0.005)
+
+
+def test_04_exercise_4_saturating_toy():
+    from course_lib.models import toy_gan
+
+    for loss, (at_25, at_100) in stated("04_gans_dcgan", 4).items():
+        run = toy_gan.train_toy_gan(steps=100, g_loss=loss, d_head_start=300, snapshot_steps=(0,), seed=0)
+        assert (run["g_mean"][25], run["g_mean"][100]) == pytest.approx((at_25, at_100), abs=0.05), loss
+
+
+def test_05_vae_kl():
+    from course_lib import losses
+
+    truth = losses.gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(2)]])).item()
+    assert stated("05_vae", 1) == pytest.approx(truth, abs=1e-4)
+
+
+def test_06_answer_is_the_notebooks_check():
+    source = "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / "06_pix2pix.ipynb", as_version=4).cells)
+    checked = re.findall(r'assert answer == "(\w)"', source)
+    assert checked == [stated("06_pix2pix", 1)]
+
+
+def test_07_stride2_layers_for_a_whole_32px_image():
+    from course_lib.models.pix2pix import NLayerDiscriminator
+    from course_lib.receptive_field import receptive_field
+
+    sizes = {n: receptive_field(NLayerDiscriminator(2, n_layers=n)).size for n in range(1, 6)}
+    assert stated("07_patchgan_sizes", 1) == min(n for n, size in sizes.items() if size > 32)
+    assert all(size == 9 * 2 ** n - 2 for n, size in sizes.items())  # the general formula the key gives
+
+
+def test_09_closed_form_and_the_chain():
+    from course_lib import diffusion as dif
+
+    schedule = dif.NoiseSchedule()
+    abar = schedule.alphas_cumprod[299].item()
+    assert stated("09_diffusion", 1) == pytest.approx((abar ** 0.5 * 0.8, 1 - abar), abs=1e-4)
+    x = torch.full((2000,), 0.8)
+    scope = {"torch": torch, "schedule": schedule, "x": x, "g": torch.Generator().manual_seed(1)}
+    exec(code("09_diffusion", 1), scope)
+    x = scope["x"]
+    assert abs(x.mean() - abar ** 0.5 * 0.8) < 0.05 and abs(x.var() - (1 - abar)) < 0.06  # the notebook's check
+
+
+def test_10_exercise_1_psnr_by_hand():
+    from course_lib.data import restoration as R
+    from course_lib.metrics import psnr
+
+    hr_rgb = R.modcrop(R.load_photo("coffee"), 2)
+    y_hr = R.photo_luma("coffee")[: hr_rgb.shape[0], : hr_rgb.shape[1]]
+    _, y_up = R.bicubic_degrade(torch.from_numpy(y_hr)[None, None], 2)
+    scope = {"np": np, "y_up": y_up[0, 0].numpy(), "y_hr": y_hr}
+    exec(code("10_restoration", 1), scope)
+    assert abs(scope["my_psnr"] - psnr(scope["y_up"], y_hr, data_range=1.0, luma=True, border=2)) < 1e-6
+
+
+def test_10_exercise_2_residual_starts_as_bicubic():
+    from course_lib import seed_everything
+    from course_lib.experiments import super_resolution as sr
+
+    first = {}
+    for residual in (True, False):
+        seed_everything(0)
+        run = sr.build(sr.Config.make("fast", residual=residual, steps=(100, 100, 100)).replace(n_patches=512), "x2", seed=0)
+        x, y = next(run.batches())
+        with torch.no_grad():
+            first[residual] = torch.mean((run.net(x) - y) ** 2).item()
+        bicubic = torch.mean((x - y) ** 2).item()
+    key = stated("10_restoration", 2)
+    assert key["residual_first_loss_equals_bicubic"] == (first[True] == pytest.approx(bicubic, rel=0.01))
+    assert first[False] / bicubic == pytest.approx(key["plain_first_loss_over_bicubic"], rel=0.1)
+
+
+def test_10_exercise_3_unseen_noise_levels():
+    from course_lib.experiments import common
+    from course_lib.experiments import denoising as dn
+
+    runs = common.load(dn, dn.Config.make("fast"), 0, progress=False)
+    rows, _ = dn.evaluate(dn.Config.make("fast", sigmas=(5, 75)), runs, 0)
+    measured = {r["sigma"]: {"noisy": r["noisy_psnr"], "nl_means": r["nl_means_psnr"], "dncnn": r["dncnn_psnr"]}
+                for r in rows}
+    key = stated("10_restoration", 3)
+    assert sorted(measured) == sorted(key)
+    for sigma, values in key.items():
+        assert values == pytest.approx(measured[sigma], abs=0.1), sigma
+    assert key[5]["dncnn"] < key[5]["noisy"] and key[75]["dncnn"] < key[75]["nl_means"]  # what the key concludes
