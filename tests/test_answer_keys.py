@@ -1,4 +1,4 @@
-"""The instructors' answer keys in docs/answer_keys/ (about 50 s on one CPU thread, 26 s of it building the fast
+"""The instructors' answer keys in docs/answer_keys/ and the conventions of docs/notation.md (about 50 s on one CPU thread, 26 s of it building the fast
 profile's colorization training crops for notebook 03's exercise 3).
 
 * every exercise of notebooks 01-10 has a section ``## Exercise N`` in its notebook's key, and no section is extra;
@@ -10,6 +10,7 @@ profile's colorization training crops for notebook 03's exercise 3).
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import re
 import tomllib
@@ -299,3 +300,74 @@ def test_10_exercise_3_unseen_noise_levels():
     for sigma, values in key.items():
         assert values == pytest.approx(measured[sigma], abs=0.1), sigma
     assert key[5]["dncnn"] < key[5]["noisy"] and key[75]["dncnn"] < key[75]["nl_means"]  # what the key concludes
+
+
+# ----------------------------------------------------------------------------- docs/notation.md
+
+def test_notation_page_exists_and_names_these_tests():
+    text = (ROOT / "docs" / "notation.md").read_text(encoding="utf-8")
+    assert "test_notation_" in text and "## GANs" in text and "## VAEs" in text and "## Diffusion" in text
+
+
+def test_notation_gan_losses_are_the_game_negated():
+    from course_lib import losses
+
+    g = torch.Generator().manual_seed(0)
+    s_real, s_fake = torch.randn(2, 64, generator=g) * 3
+    value = torch.log(torch.sigmoid(s_real)).mean() + torch.log(1 - torch.sigmoid(s_fake)).mean()  # V(D, G)
+    assert losses.discriminator_loss(s_real, s_fake).item() == pytest.approx(-value.item(), abs=1e-5)
+    assert losses.saturating_generator_loss(s_fake).item() == pytest.approx(torch.log(1 - torch.sigmoid(s_fake)).mean().item(), abs=1e-5)
+    bce_real = torch.nn.functional.binary_cross_entropy_with_logits(s_fake, torch.ones_like(s_fake))  # label 1
+    assert losses.generator_loss(s_fake).item() == pytest.approx(bce_real.item(), abs=1e-6)
+    assert losses.GANLoss("vanilla")(s_fake, True).item() == pytest.approx(bce_real.item(), abs=1e-6)
+    assert losses.GANLoss("lsgan")(s_real, True).item() == pytest.approx(((s_real - 1) ** 2).mean().item(), abs=1e-5)
+    assert losses.GANLoss("lsgan")(s_fake, False).item() == pytest.approx((s_fake ** 2).mean().item(), abs=1e-5)
+    assert losses.discriminator_loss(torch.zeros(3), torch.zeros(3)).item() == pytest.approx(math.log(4), abs=1e-6)
+
+
+def test_notation_vae_loss_is_the_negative_elbo():
+    from torch.distributions import Bernoulli, Normal, kl_divergence
+
+    from course_lib import losses
+
+    g = torch.Generator().manual_seed(0)
+    logits, target = torch.randn(3, 1, 4, 4, generator=g), torch.rand(3, 1, 4, 4, generator=g)
+    mu, logvar = torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)
+    log_lik = Bernoulli(logits=logits, validate_args=False).log_prob(target).flatten(1).sum(1)       # log p(x | z)
+    kl = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)).sum(1)  # sigma = exp(logvar / 2)
+    elbo = (log_lik - kl).mean()
+    out = losses.vae_loss(logits, target, mu, logvar)
+    assert out["loss"].item() == pytest.approx(-elbo.item(), rel=1e-5)
+    assert out["kl"].item() == pytest.approx(kl.mean().item(), rel=1e-5) and out["kl"].item() > 0
+
+
+def test_notation_diffusion_schedule_and_indices():
+    from course_lib import diffusion as dif
+
+    s = dif.NoiseSchedule()
+    assert len(s) == 1000 and s.betas[0].item() == pytest.approx(1e-4) and s.betas[-1].item() == pytest.approx(0.02)
+    assert torch.allclose(s.alphas, 1 - s.betas)
+    assert torch.allclose(s.alphas_cumprod, torch.cumprod(1 - s.betas, 0))
+    x0, eps = torch.rand(2, 1, 4, 4) * 2 - 1, torch.randn(2, 1, 4, 4)
+    t = torch.tensor([0, 999])  # 0-based: t = 0 is one step of noise (alpha_bar = 1 - beta_1)
+    expected = s.alphas_cumprod[t].float().sqrt().view(-1, 1, 1, 1) * x0 + (1 - s.alphas_cumprod[t]).float().sqrt().view(-1, 1, 1, 1) * eps
+    assert torch.allclose(dif.q_sample(x0, t, eps, s), expected, atol=1e-6)
+    assert s.alphas_cumprod[0].item() == pytest.approx(1 - 1e-4)
+    assert inspect.signature(dif.ddim_sample).parameters["eta"].default == 0.0  # deterministic DDIM unless asked
+
+
+def test_notation_weights_and_ranges():
+    from course_lib import color
+    from course_lib.experiments import diffusion as D
+    from course_lib.experiments import inpainting as ip
+    from course_lib.experiments import pix2pix_ablation as A
+    from course_lib.models.colorization import AB_SCALE
+
+    cfg = A.Config.make("fast")
+    assert (cfg.lambda_l1, cfg.lambda_cycle, cfg.lambda_identity, cfg.pool_size) == (100.0, 10.0, 0.5, 50)
+    assert ip.Config.make("fast").lambda_adv == 0.001
+    assert D.Config.make("fast").sr_eta == 1.0
+    assert (color.REBALANCE_LAMBDA, color.REBALANCE_SIGMA, color.ANNEAL_T, color.GRID_SIZE) == (0.5, 5.0, 0.38, 10)
+    assert AB_SCALE == 110.0 and len(color.AB_BINS) == 261
+    lab = color.rgb_to_lab(np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]))
+    assert lab[0, 0, 0] == pytest.approx(100, abs=0.01) and lab[0, 1, 0] == pytest.approx(0, abs=0.01)
