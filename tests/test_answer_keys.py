@@ -1,5 +1,5 @@
-"""The instructors' answer keys in docs/answer_keys/ and the conventions of docs/notation.md (about 50 s on one CPU thread, 26 s of it building the fast
-profile's colorization training crops for notebook 03's exercise 3).
+"""The instructors' answer keys in docs/answer_keys/ and the conventions of docs/notation.md (about 50 s on one
+CPU thread, 26 s of it building the fast profile's colorization training crops for notebook 03's exercise 3).
 
 * every exercise of notebooks 01-10 has a section ``## Exercise N`` in its notebook's key, and no section is extra;
 * every section is an answer (a ``**Answer:**`` literal or a ``python`` block) or says it is a measurement;
