@@ -216,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("run", help="execute the notebooks headless; write .ipynb and .html copies")
     p.add_argument("only", nargs="*", help="run only notebooks whose file name contains one of these (e.g. 01 02)")
-    p.add_argument("--profile", choices=("fast", "full"), default="fast")
+    p.add_argument("--profile", choices=("fast", "full"), default="fast",
+                   help="fast (default, on any device) or full (the papers' settings: downloads and hours of "
+                        "training, listed before it starts)")
     p.add_argument("--notebooks-dir", default=str(repo_root() / "notebooks"))
     p.add_argument("--build-dir", default=str(repo_root() / "build" / "notebooks"))
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
@@ -228,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = dict(type=int, nargs="+", default=[0],
                  help="one or more seeds (e.g. --seed 0 1 2); the committed weights are the fast profile's seed 0")
     profile = dict(choices=("fast", "full"), default=None,
-                   help="default: COURSE_PROFILE, else full with a GPU and fast without")
+                   help="default: COURSE_PROFILE, else fast (on any device; full says first what it will "
+                        "download and how long it will train)")
 
     p = sub.add_parser("train", help="train an experiment from scratch and store its weights")
     p.add_argument("name", choices=names)
@@ -255,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_info)
 
     args = parser.parse_args(argv)
+    if getattr(args, "profile", None) == "full":
+        from .profile import announce_full
+
+        announce_full(once=True)  # before anything is downloaded or trained
     return args.func(args)
 
 

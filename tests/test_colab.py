@@ -131,7 +131,8 @@ def test_colab_cell_installs_course_lib_in_a_simulated_colab(tmp_path):
     lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if line.startswith(("FILE ", "CWD ")))
     assert Path(lines["FILE"]).resolve() == course / "course_lib" / "__init__.py"
     assert Path(lines["CWD"]).resolve() == course / "notebooks"
-    assert f"course_lib installed from {course}" in run.stdout.replace(str(tmp_path / "content" / "course"), str(course))
+    printed = run.stdout.replace(str(tmp_path / "content" / "course"), str(course))
+    assert f"course_lib installed from {course}" in printed
 
     # A later kernel (no sys.path help) imports the pip-installed, editable course_lib from the clone.
     after = subprocess.run([python, "-c", "import course_lib; print(course_lib.__file__); "
