@@ -371,3 +371,11 @@ def test_notation_weights_and_ranges():
     assert AB_SCALE == 110.0 and len(color.AB_BINS) == 261
     lab = color.rgb_to_lab(np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]))
     assert lab[0, 0, 0] == pytest.approx(100, abs=0.01) and lab[0, 1, 0] == pytest.approx(0, abs=0.01)
+
+
+def test_relative_links_of_the_teaching_pages_resolve():
+    pages = [ROOT / "docs" / "notation.md", ROOT / "docs" / "reading.md", *sorted(KEYS.glob("*.md"))]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not target.startswith(("http://", "https://")):
+                assert (page.parent / target).exists(), f"{page.relative_to(ROOT)} links to {target}, which does not exist"
