@@ -4,7 +4,7 @@ Commands:
     run         execute the notebooks headless and write executed copies (.ipynb and .html)
     train       train an experiment from scratch and store its weights (with the command that made them)
     reproduce   score an experiment's stored weights (train-or-load; --retrain trains first), print its table
-    info        show the profile, device and package versions
+    info        show the profile, device and package versions (--full: what the full profile would cost here)
 """
 from __future__ import annotations
 
@@ -206,6 +206,13 @@ def _info(args) -> int:
     print(f"course_lib {importlib.import_module('course_lib').__version__} at {Path(__file__).parent}")
     print(f"profile: {get_profile()}; device: {get_device()}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
+    if args.full:
+        from .profile import describe_full
+
+        print(describe_full())
+    else:
+        print("the full profile (COURSE_PROFILE=full or --profile full) downloads data and trains for hours: "
+              "`python -m course_lib info --full` lists what and how long on this device")
     return 0
 
 
@@ -255,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_moved_instructor)
 
     p = sub.add_parser("info", help="show profile, device and versions")
+    p.add_argument("--full", action="store_true",
+                   help="also list what the full profile downloads and how long it trains on this device")
     p.set_defaults(func=_info)
 
     args = parser.parse_args(argv)

@@ -99,3 +99,13 @@ def test_every_member_the_full_profile_trains_has_a_measured_fast_step():
             for member in common.members_of(module, module.Config.make("fast")):
                 seconds, steps = profile_steps.FAST_STEP_SECONDS[f"{name}/{member}"]
                 assert 0 < seconds < 60 and steps > 0, (name, member)
+
+
+def test_info_lists_the_full_profile_on_request(capsys):
+    from course_lib.__main__ import main
+
+    assert main(["info"]) == 0
+    assert "info --full" in capsys.readouterr().out
+    assert main(["info", "--full"]) == 0
+    out = capsys.readouterr().out
+    assert "pix2pix_ablation" in out and "time (estimate)" in out
