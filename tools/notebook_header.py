@@ -229,6 +229,8 @@ def main(argv: list[str]) -> int:
             return _new_notebook(Path(args.notebook), args.title)
         if not (args.refresh or args.check):
             parser.error("nothing to do: use --refresh, --check, or NOTEBOOK TITLE")
+        if args.from_git_remote and args.check:
+            parser.error("--from-git-remote changes pyproject.toml: use it with --refresh, not --check")
         if args.from_git_remote:
             url = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", args.from_git_remote],
                                  capture_output=True, text=True)
