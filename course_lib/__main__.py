@@ -270,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "profile", None) == "full":
         from .profile import announce_full
 
-        announce_full(once=True)  # before anything is downloaded or trained
+        if args.command == "run":
+            only = {p.name[:2] for p in Path(args.notebooks_dir).glob("[0-9][0-9]_*.ipynb")
+                    if not args.only or any(key in p.name for key in args.only)}
+        else:
+            only = {args.name}
+        announce_full(only=only, once=True)  # before anything is downloaded or trained
     return args.func(args)
 
 

@@ -137,8 +137,13 @@ def _hours(h: float | None) -> str:
     return f"~{h:.0f} h" if h < 48 else f"~{h / 24:.0f} days"
 
 
-def describe_full(device=None) -> str:
-    """:func:`full_plan` as a text table with its basis, for people about to start the full profile."""
+def describe_full(device=None, only=None) -> str:
+    """:func:`full_plan` as a text table with its basis, for people about to start the full profile.
+
+    Args:
+        device: as in :func:`full_plan`.
+        only: notebook numbers (``"06"``) or experiment names to list (default: all).
+    """
     import torch
 
     from .device import get_device
@@ -146,6 +151,12 @@ def describe_full(device=None) -> str:
 
     device = torch.device(device) if device is not None else get_device()
     rows = full_plan(device)
+    if only is not None:
+        only = set(only)
+        rows = [r for r in rows if r["notebook"] in only or r["experiment"] in only]
+        if not rows:
+            return (f"COURSE_PROFILE=full: {', '.join(sorted(only))} trains nothing of its own in the full profile "
+                    f"(it scores other experiments' weights); `python -m course_lib info --full` lists the rest.")
     known = [r["hours"] for r in rows if r["hours"] is not None]
     gpu = device.type in ("cuda", "mps")
     width = max(len(r["download"]) for r in rows)
@@ -166,10 +177,11 @@ def describe_full(device=None) -> str:
     return "\n".join(lines)
 
 
-def announce_full(device=None, *, once: bool = False, file=None) -> None:
-    """Print :func:`describe_full` (to ``file``, default stdout); with ``once``, only the first time in this process."""
+def announce_full(device=None, *, only=None, once: bool = False, file=None) -> None:
+    """Print :func:`describe_full` (to ``file``, default stdout); with ``once``, only the first time in this
+    process."""
     global _announced
     if once and _announced:
         return
     _announced = True
-    print(describe_full(device), file=file or sys.stdout, flush=True)
+    print(describe_full(device, only), file=file or sys.stdout, flush=True)

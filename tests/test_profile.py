@@ -40,12 +40,19 @@ def test_the_command_line_announces_full_before_it_starts(monkeypatch, capsys):
     from course_lib.__main__ import main
 
     calls = []
-    monkeypatch.setattr(profile, "describe_full", lambda device=None: calls.append("announced") or "PLAN")
+    monkeypatch.setattr(profile, "describe_full", lambda device=None, only=None: calls.append(only) or "PLAN")
     # generative_scores trains nothing, so `train` stops right after the announcement
     assert main(["train", "generative_scores", "--profile", "full"]) == 2
-    assert calls == ["announced"] and capsys.readouterr().out.startswith("PLAN")
+    assert calls == [{"generative_scores"}] and capsys.readouterr().out.startswith("PLAN")
     assert main(["train", "generative_scores", "--profile", "fast"]) == 2
-    assert calls == ["announced"]
+    assert len(calls) == 1
+
+
+def test_the_announcement_can_be_limited_to_what_runs():
+    text = profile.describe_full("cpu", only={"06"})
+    assert "pix2pix_ablation" in text and "denoising" not in text and "facades" in text
+    assert "denoising" in profile.describe_full("cpu", only={"denoising"})
+    assert "trains nothing of its own" in profile.describe_full("cpu", only={"generative_scores"})
 
 
 def test_stored_plan_is_what_the_configs_give_today():
