@@ -45,6 +45,7 @@ PAPER_ANCHOR = ("pix2pix_ablation", "L1+cGAN", 2 * 3600, 80_000)
 pair, 200 epochs) in under two hours on one Pascal Titan X. :func:`gpu_speedup` compares it with our CPU
 estimate of the same step."""
 
+
 def _steps_of(cfg, experiment: str, member: str, members: list[str]) -> int | None:
     field = _STEPS.get((experiment, member)) or _STEPS.get(experiment) or "steps"
     value = getattr(cfg, field, None)
@@ -57,8 +58,8 @@ def cpu_step_seconds(experiment: str, member: str, measured: dict) -> tuple[floa
     """Estimated CPU seconds of one full-profile step of ``member`` on one thread, and the fast run's steps.
 
     The measured fast step (``measured["experiment/member"] = (seconds, steps)``) times the growth of the
-    work per step (:data:`WORK`). A member the fast profile does not train (patchgan_sizes' 70x70) takes the
-    mean of its experiment's measured members. ``None`` when nothing of the experiment was measured.
+    work per step (:data:`WORK`). A member the fast profile does not train under that name (patchgan_sizes' 256-px
+    discriminators) takes the mean of its experiment's measured members. ``None`` when nothing of the experiment was measured.
     """
     module = common.experiment(experiment)
     fast, full = module.Config.make("fast"), module.Config.make("full")
