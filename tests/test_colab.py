@@ -72,6 +72,11 @@ def test_bad_settings_say_what_to_fix(tmp_path):
         nh.repository_from_remote("https://gitlab.com/me/course.git")
     with pytest.raises(ValueError, match="owner/name"):
         nh.Publication("just-a-name")
+    (tmp_path / "pyproject.toml").write_text('[tool.course]\nrepository = "https://github.com/me/course.git"\n')
+    assert nh.publication(tmp_path) == nh.Publication("me/course", "main")
+    (tmp_path / "pyproject.toml").write_text('[tool.course]\nrepository = "https://gitlab.com/me/course"\n')
+    with pytest.raises(ValueError, match="GitHub"):
+        nh.publication(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     with pytest.raises(ValueError, match=r"no \[tool.course\] repository"):
         nh.publication(tmp_path)

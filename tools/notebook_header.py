@@ -63,6 +63,8 @@ class Publication:
 def publication(root: Path = ROOT) -> Publication:
     """The ``[tool.course]`` settings of ``root/pyproject.toml``.
 
+    ``repository`` is a GitHub ``owner/name`` or a GitHub URL (Colab's badges open GitHub repositories only).
+
     Raises:
         ValueError: the table or its ``repository`` is missing, or a value is malformed; the message
             says what to write.
@@ -72,7 +74,10 @@ def publication(root: Path = ROOT) -> Publication:
     if not table or "repository" not in table:
         raise ValueError(f"{path} has no [tool.course] repository: add\n[tool.course]\n"
                          f'repository = "owner/name"\nbranch = "main"')
-    return Publication(str(table["repository"]), str(table.get("branch", "main")))
+    repository = str(table["repository"]).strip()
+    if "://" in repository or repository.startswith("git@"):  # a URL: Colab opens GitHub repositories only
+        repository = repository_from_remote(repository)
+    return Publication(repository, str(table.get("branch", "main")))
 
 
 def repository_from_remote(url: str) -> str:
@@ -83,8 +88,8 @@ def repository_from_remote(url: str) -> str:
     """
     m = re.fullmatch(rf"(?:https?://|ssh://git@|git@)github\.com[/:]({_NAME})/({_NAME}?)(?:\.git)?/?", url.strip())
     if not m:
-        raise ValueError(f"remote URL {url!r} is not a GitHub repository's: set [tool.course] repository in "
-                         f"pyproject.toml by hand instead")
+        raise ValueError(f"{url!r} is not a GitHub repository's URL, and Colab badges open GitHub repositories "
+                         f"only: set [tool.course] repository in pyproject.toml to a GitHub owner/name")
     return f"{m.group(1)}/{m.group(2)}"
 
 
