@@ -1,15 +1,18 @@
 """The results page, docs/results.md, generated from the experiments' JSON in docs/results/.
 
-Two commands (run from the repository root):
+Run from the repository root:
 
-    python tools/results_page.py measure NAME [NAME ...]   # rerun: writes docs/results/NAME.json
-    python tools/results_page.py page [--out docs/results.md] [--check]
+    python tools/results_page.py                 # rebuild docs/results.md (and docs/results/tests.json)
+    python tools/results_page.py --check         # compare instead of writing; exit status 1 on a difference
+    python tools/results_page.py measure [NAME ...]   # rerun experiments into docs/results/NAME.json
 
 ``measure`` runs ``python -m course_lib reproduce NAME --seed 0 --quiet --out ...`` (one experiment at a
-time, scoring the committed weights) and stores its JSON with the command, the date and the machine.
-``page`` writes the Markdown page from those files, the older multi-seed records in docs/results/ (kept
-with the command that made them and marked as not re-run), the mutants in assignments/mutants/ and the
-tests pytest collects. ``--check`` compares instead of writing (exit status 1 on a difference).
+time; it scores the committed weights, so it trains nothing) and stores its JSON with the command, the
+date, the wall-clock time and the machine. The page is built from those files, from the earlier multi-seed
+runs and quoted measurements in docs/results/earlier/ (each with its command and date, marked as not
+re-run), from the mutants in assignments/mutants/ (counted by their ``category:`` header) and from the
+tests pytest collects (``pytest --collect-only`` in a subprocess, stored in docs/results/tests.json so that
+tests/test_results_page.py can check the page without collecting). Nothing on the page is typed by hand.
 """
 from __future__ import annotations
 
@@ -227,7 +230,7 @@ def earlier_line(rec: dict) -> str:
 def facts(earlier: dict, section: str) -> str:
     """The quoted measurements of ``section`` as a bullet list, each with its date and method."""
     items = [f for f in earlier["facts"]["facts"] if f["section"] == section]
-    return "\n".join(f"- {f['text']} ({f['how']}; {f['measured']}, not re-run.)" for f in items)
+    return "\n".join(f"- {f['text']} — {f['how']}, {f['measured']}; not re-run." for f in items)
 
 
 # --- the page -----------------------------------------------------------------------------------------
@@ -260,8 +263,7 @@ def section_tests(tests: dict, mutants: dict, points: dict) -> str:
     lines += ["", f"**Mutants** are plausible wrong solutions (`assignments/mutants/<assignment>/*.patch`); "
               f"there are **{total:,}** in {len(mutants)} assignments. `tests/test_assignments.py` checks that every "
               "one of them loses points when graded like a submission, that the solution scores full marks and "
-              "that the released stub scores zero; `python -m course_admin mutants` prints the same report "
-              "in under a minute. Each patch names its kind of mistake (`category:`):", ""]
+              "that the released stub scores zero; `python -m course_admin mutants` prints the same report. Each patch names its kind of mistake (`category:`):", ""]
     header = ["assignment", "points", "mutants"] + [f"{c}" for c in cats]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for a, m in mutants.items():
@@ -269,7 +271,7 @@ def section_tests(tests: dict, mutants: dict, points: dict) -> str:
                                         + [str(m.get(c, 0)) if m.get(c) else "·" for c in cats]) + " |")
     lines.append("| all | " + num(sum(points.get(a, 0) for a in mutants), 0) + f" | {total} | "
                  + " | ".join(str(sum(m.get(c, 0) for m in mutants.values())) for c in cats) + " |")
-    lines += ["", "Kinds of mistake: " + "; ".join(f"`{c}` {CATEGORY_WORDS[c]}" for c in cats) + ".",
+    lines += ["", "Kinds of mistake: " + "; ".join(f"`{c}` {CATEGORY_WORDS[c]}" for c in cats) + ".", "",
               "`python -m course_admin mutants --verbose` lists each mutant, the points it loses and the cells "
               "that catch it; the patches' `bug:` and `why:` lines say what is wrong and why a student would "
               "write it."]
@@ -285,11 +287,13 @@ def section_dense(r: dict, earlier: dict) -> str:
         row["macs_m"] = row["macs_per_image"] / 1e6
         row["params_k"] = row["parameters"] / 1e3
     seeds = earlier["seeds_of_other_experiments"]["dense_prediction"]
+    steps = (f"{r['config']['dense_steps']}" if r["config"]["dense_steps"] == r["config"]["sw_steps"] else
+             f"{r['config']['dense_steps']} ({r['config']['sw_steps']} for the sliding window)")
     cfg = r["config"]
     return "\n".join([
         "## Notebook 02 — dense prediction", "", provenance(r), "",
         f"{len(r['class_names']) - 1} Fashion-MNIST classes pasted onto {cfg['size']} × {cfg['size']} "
-        f"canvases, {cfg['dense_steps']} training steps per network ({cfg['sw_steps']} for the sliding window), scored on {cfg['n_test']} canvases built from the "
+        f"canvases, {steps} training steps per model, scored on {cfg['n_test']} canvases built from the "
         "*test* split. "
         "Boundary accuracy counts only pixels with a differently labelled 8-neighbour. Times per image are "
         "wall clock on this machine and move with the load.", "",
@@ -367,13 +371,13 @@ def section_generative(results: dict, earlier: dict) -> str:
         "## Notebooks 04, 05 and 09 — generative models, one score for all", "", provenance(g), "",
         "It trains nothing: it loads the weights of the `dcgan`, `vae` and `diffusion` experiments. Each row is "
         f"{g['n']:,} images judged by the course's Fashion-MNIST recognizer (test accuracy "
-        f"{num(rec['test_accuracy'], 3)} on {rec['n_test']:,} test images, `{results['recognizer']['record']['command']}`). "
+        f"{num(rec['test_accuracy'], 4)} on {rec['n_test']:,} test images, `{results['recognizer']['record']['command']}`). "
         "Confidence is the mean top-class probability; coverage entropy the entropy of the predicted-class "
         "histogram (at most log 10 = 2.303); FRD the Fréchet distance between the recognizer's features of the "
         f"images and of {g['n']:,} held-out real test images: the FID formula with this recognizer, not FID, "
         "comparable only at the same N. The ceiling row is other real test images.", "",
         table(rows, [("model", "model", None), ("confidence", "confidence", 3),
-                     ("coverage_entropy", "coverage entropy", 3), ("frd", "FRD to held-out real", 1),
+                     ("coverage_entropy", "coverage entropy", 3), ("frd", "FRD to held-out real", 2),
                      ("note", "weights", None)]), "",
         f"**What it shows.** Ranked by FRD: {ranked}. "
         f"The DCGAN covers the classes almost as evenly as real data ({num(dc['coverage_entropy'], 3)} of "
@@ -392,7 +396,7 @@ def section_generative(results: dict, earlier: dict) -> str:
                            ("kl_nats", "KL", 1), ("neg_elbo_nats", "−ELBO", 1)]), "",
         f"The DCGAN's own command scores it the same way: {provenance(results['dcgan'])}", "",
         table(results["dcgan"]["table"], [("model", "model", None), ("confidence", "confidence", 3),
-                                          ("coverage_entropy", "coverage entropy", 3), ("frd", "FRD", 1)]), "",
+                                          ("coverage_entropy", "coverage entropy", 3), ("frd", "FRD", 2)]), "",
         facts(earlier, "generative")])
 
 
