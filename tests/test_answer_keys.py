@@ -5,7 +5,9 @@ CPU thread, 26 s of it building the fast profile's colorization training crops f
 * every section is an answer (a ``**Answer:**`` literal or a ``python`` block) or says it is a measurement;
 * every stated value is recomputed here with ``course_lib`` (or the notebook's own check) and compared;
 * every code answer compiles, and the code answers are run where the notebook would run them;
-* the keys stay out of what students receive (the release and the installed package).
+* the keys stay out of what students receive (the release and the installed package);
+* docs/notation.md's conventions hold in course_lib (``test_notation_*``), the teaching pages' links resolve;
+* the notebook sentences fixed for issue 18 still state what the code computes (03's figure columns in table order).
 """
 from __future__ import annotations
 
@@ -379,3 +381,51 @@ def test_relative_links_of_the_teaching_pages_resolve():
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             if not target.startswith(("http://", "https://")):
                 assert (page.parent / target).exists(), f"{page.relative_to(ROOT)} links to {target}, which does not exist"
+
+
+# ----------------------------------------------------------------------------- notebook text against what it computes
+
+def markdown_of(stem: str, cell_id: str) -> str:
+    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    return next(c.source for c in nb.cells if c.get("id") == cell_id)
+
+
+def test_colorization_figure_columns_follow_the_table():
+    from course_lib import color
+    from course_lib.experiments import colorization as ce
+    from course_lib.experiments.plots.colorization import figure_columns
+
+    # the shape evaluate() gives its predictions, in table order
+    predictions = {"grey": {"-": []}}
+    for member in ce.MEMBERS:
+        predictions[member] = {"-": []} if ce.MODEL_KIND[member] == "regression" else {d: [] for d in color.DECODINGS}
+    predictions["ground truth"] = {"-": []}
+    table_order = [(m, d) for m, by in predictions.items() for d in by]
+    shown = [key for _, key in figure_columns(predictions)]
+    assert shown == [key for key in table_order if key in shown]
+    assert [key for key in table_order if key[0] == "rebalanced"] == [key for key in shown if key[0] == "rebalanced"]
+
+
+def test_notebook_sentences_match_the_numbers_they_state():
+    from course_lib import color
+    from course_lib import translation as T
+    from course_lib.experiments import diffusion as D
+    from course_lib.experiments import pix2pix_ablation as A
+    from course_lib.receptive_field import conv_output_size, receptive_field
+
+    # 01: the floor sentence
+    assert "255 gives 127" in markdown_of("01_receptive_fields", "d5a0eb61")
+    assert conv_output_size(255, 4, 2, 1, 1) == 127 and conv_output_size(255, 3, 2, 1, 1) == conv_output_size(256, 3, 2, 1, 1) == 128
+    # 03: exercise 1's answer box
+    b = color.annealed_mean(torch.tensor([0.5, 0.3, 0.2]).reshape(1, 3, 1, 1),
+                            torch.tensor([[0.0, 60.0], [0.0, -60.0], [0.0, 0.0]]), T=0.38)[0, 1, 0, 0].item()
+    assert f"= {b:.2f} (the check prints the same)" in markdown_of("03_colorization", "a1680af5")
+    # 06: the PatchGAN's ratio
+    cfg = A.Config.make("fast")
+    rf = receptive_field(T.build_discriminator(cfg, 2)).size
+    assert f"{rf}/{cfg.size} = {rf / cfg.size:.2f}" in markdown_of("06_pix2pix", "dfaf580e")
+    # 09: which eta samples what, and the stored networks' steps
+    dcfg = D.Config.make("fast")
+    assert dcfg.sr_eta == 1.0 and "η = 1 (`cfg.sr_eta`) for the super-resolution" in markdown_of("09_diffusion", "ca72fb6f")
+    steps = [dcfg.steps_ddpm, dcfg.steps_sr_diffusion, dcfg.steps_sr_regression]
+    assert f"for {min(steps)} to {max(steps):,} steps" in markdown_of("09_diffusion", "6209e60f")
