@@ -1,5 +1,6 @@
 """The instructors' answer keys in docs/answer_keys/ and the conventions of docs/notation.md (about 50 s on one
-CPU thread, 26 s of it building the fast profile's colorization training crops for notebook 03's exercise 3).
+CPU thread, 26 s of it building the fast profile's colorization training crops for notebook 03's exercise 3; the
+six tests that take more than 1.5 s are marked slow, the other 49 take about 8 s).
 
 * every exercise of notebooks 01-10 has a section ``## Exercise N`` in its notebook's key, and no section is extra;
 * every section is an answer (a ``**Answer:**`` literal or a ``python`` block) or says it is a measurement;
@@ -159,6 +160,7 @@ def test_01_receptive_fields():
     assert (rf3.size, rf3.stride) == (31, 1) and empirical_receptive_field(scope["answer_3"], 63) == 31
 
 
+@pytest.mark.slow
 def test_01_exercise_4_unet_receptive_field():
     from course_lib.experiments import dense_prediction as dp
     from course_lib.receptive_field import UnsupportedLayerError, empirical_receptive_field, receptive_field
@@ -194,6 +196,7 @@ def test_03_exercise_1_annealed_mean():
     assert abs(scope["b_annealed"] - truth) < 0.05  # the notebook's check
 
 
+@pytest.mark.slow
 def test_03_exercise_3_rebalancing_weights():
     from course_lib import color
     from course_lib.experiments import colorization as ce
@@ -217,6 +220,7 @@ def test_04_gans():
     assert stated("04_gans_dcgan", 2) == pytest.approx(measured.item(), abs=0.005)
 
 
+@pytest.mark.slow
 def test_04_exercise_4_saturating_toy():
     from course_lib.models import toy_gan
 
@@ -260,6 +264,7 @@ def test_09_closed_form_and_the_chain():
     assert abs(x.mean() - abar ** 0.5 * 0.8) < 0.05 and abs(x.var() - (1 - abar)) < 0.06  # the notebook's check
 
 
+@pytest.mark.slow
 def test_10_exercise_1_psnr_by_hand():
     from course_lib.data import restoration as R
     from course_lib.metrics import psnr
@@ -272,6 +277,7 @@ def test_10_exercise_1_psnr_by_hand():
     assert abs(scope["my_psnr"] - psnr(scope["y_up"], y_hr, data_range=1.0, luma=True, border=2)) < 1e-6
 
 
+@pytest.mark.slow
 def test_10_exercise_2_residual_starts_as_bicubic():
     from course_lib import seed_everything
     from course_lib.experiments import super_resolution as sr
@@ -289,6 +295,7 @@ def test_10_exercise_2_residual_starts_as_bicubic():
     assert first[False] / bicubic == pytest.approx(key["plain_first_loss_over_bicubic"], rel=0.1)
 
 
+@pytest.mark.slow
 def test_10_exercise_3_unseen_noise_levels():
     from course_lib.experiments import common
     from course_lib.experiments import denoising as dn
