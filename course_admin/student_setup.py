@@ -9,7 +9,7 @@ elsewhere it runs ``pip install`` in the kernel's own Python, from one of:
 * ``wheel``: ``course_lib-<version>-py3-none-any.whl``, built by ``python -m course_admin wheel``
   into ``<course>/release/`` and linked beside every released notebook (and, with
   ``--wheel-url``, downloaded from there when the file is not beside the notebook);
-* ``repository``: ``course_lib @ git+<repository>@<ref>``, the published repository of
+* ``repository``: ``git+<repository>@<ref>``, the published repository of
   ``[tool.course] repository`` in the checkout's ``pyproject.toml`` (``branch`` there, or
   ``--ref`` for a tag or commit to pin);
 * ``none``: no source is known; the cell then says what is missing instead of failing at the import.
@@ -89,7 +89,7 @@ class Install:
         mode: ``wheel``, ``repository`` or ``none``.
         wheel: the wheel file (mode ``wheel``), in ``<course>/release/``.
         url: mode ``wheel``: where the wheel can be downloaded when it is not beside the notebook
-            (or ``None``); mode ``repository``: the pip requirement ``course_lib @ git+...``.
+            (or ``None``); mode ``repository``: what pip installs, ``git+<repository>@<ref>``.
     """
 
     mode: str
@@ -117,7 +117,7 @@ def course_settings(pyproject: Path = REPO / "pyproject.toml") -> dict:
 
 
 def git_requirement(repository: str, ref: str | None = None) -> str:
-    """The pip requirement that installs course_lib from a git repository.
+    """What ``pip install`` takes to install course_lib from a git repository: ``git+<URL>[@<ref>]``.
 
     Args:
         repository: a URL pip's git support understands (``https://...``, ``ssh://...``,
@@ -132,7 +132,9 @@ def git_requirement(repository: str, ref: str | None = None) -> str:
                          "file://...) or a GitHub owner/name")
     if ref is not None and not re.fullmatch(r"[\w./-]+", ref):
         raise ValueError(f"ref {ref!r}: a branch, tag or commit has no spaces or '@'")
-    return f"course_lib @ git+{repository}" + (f"@{ref}" if ref else "")
+    # The bare VCS URL, not "course_lib @ git+...": pip 23.2 refuses a file:// URL in that form
+    # ("Invalid requirement"), and the bare URL works with every pip.
+    return f"git+{repository}" + (f"@{ref}" if ref else "")
 
 
 def find_wheel(root: Path) -> Path | None:

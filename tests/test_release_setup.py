@@ -10,7 +10,8 @@ can start it.
   ``python -m course_admin wheel``, a01 released with it, the release folder alone copied to a
   fresh virtual environment that has only Jupyter's kernel (ipykernel, what a student's Jupyter
   provides), and run there with nbclient: the setup cell installs course_lib, the imports work, and
-  the only errors are the stubs' NotImplementedError.
+  the only errors are the stubs' NotImplementedError; then, in the same venv with course_lib
+  uninstalled, the repository route (a ``file://`` URL of this checkout at its commit).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ A = "a01_receptive_fields"
 WHEEL_NAME = "course_lib-0.1.0-py3-none-any.whl"
 INSTALLS = {
     "wheel": student_setup.Install("wheel", wheel=Path("release") / WHEEL_NAME, url="https://example.org/w.whl"),
-    "repository": student_setup.Install("repository", url="course_lib @ git+https://example.org/course.git@v1"),
+    "repository": student_setup.Install("repository", url="git+https://example.org/course.git@v1"),
     "none": student_setup.Install("none"),
 }
 
@@ -48,8 +49,8 @@ def released(root: Path, assignment: str = A):
 # --- choosing the source ----------------------------------------------------------------------
 
 def test_git_requirement():
-    assert student_setup.git_requirement("owner/name", "v2027.1") == "course_lib @ git+https://github.com/owner/name@v2027.1"
-    assert student_setup.git_requirement("https://gitlab.example.org/x/y.git") == "course_lib @ git+https://gitlab.example.org/x/y.git"
+    assert student_setup.git_requirement("owner/name", "v2027.1") == "git+https://github.com/owner/name@v2027.1"
+    assert student_setup.git_requirement("https://gitlab.example.org/x/y.git") == "git+https://gitlab.example.org/x/y.git"
     assert student_setup.git_requirement("file:///srv/course", "main").endswith("git+file:///srv/course@main")
     with pytest.raises(ValueError, match="give a URL"):
         student_setup.git_requirement("not a url")
@@ -61,7 +62,7 @@ def test_choose(tmp_path):
     repo = {"repository": "owner/name", "branch": "term-2027"}
     assert student_setup.choose(tmp_path, settings={}).mode == "none"
     got = student_setup.choose(tmp_path, settings=repo)
-    assert (got.mode, got.url) == ("repository", "course_lib @ git+https://github.com/owner/name@term-2027")
+    assert (got.mode, got.url) == ("repository", "git+https://github.com/owner/name@term-2027")
     assert student_setup.choose(tmp_path, "repository", ref="v1", settings=repo).url.endswith("@v1")
     with pytest.raises(FileNotFoundError, match="course_admin wheel"):
         student_setup.choose(tmp_path, "wheel", settings=repo)
@@ -141,12 +142,12 @@ def test_cell_without_the_wheel_says_where_to_put_it(monkeypatch, tmp_path):
 def test_cell_installs_from_the_repository(monkeypatch, tmp_path):
     pip = FakePip()
     run_cell(INSTALLS["repository"], monkeypatch, tmp_path, pip)
-    assert pip.calls == [[sys.executable, "-m", "pip", "install", "course_lib @ git+https://example.org/course.git@v1"]]
+    assert pip.calls == [[sys.executable, "-m", "pip", "install", "git+https://example.org/course.git@v1"]]
 
 
 def test_cell_reports_pips_failure(monkeypatch, tmp_path, capsys):
     pip = FakePip(returncode=1)
-    with pytest.raises(RuntimeError, match=r"pip could not install course_lib @ git\+https://example.org/course.git@v1 "
+    with pytest.raises(RuntimeError, match=r"pip could not install git\+https://example.org/course.git@v1 "
                                            r"\(exit status 1\)"):
         run_cell(INSTALLS["repository"], monkeypatch, tmp_path, pip)
     assert "no space left" in capsys.readouterr().out
@@ -225,10 +226,10 @@ def test_nbgrader_grades_and_gives_feedback_on_a_release_with_the_cell(course):
 
 
 def test_release_with_a_repository(course):
-    install = student_setup.Install("repository", url="course_lib @ git+https://example.org/course.git@v1")
+    install = student_setup.Install("repository", url="git+https://example.org/course.git@v1")
     term.release(course, [A], install)
     cell = next(c for c in released(course).cells if student_setup.is_setup_cell(c))
-    assert "course_lib @ git+https://example.org/course.git@v1" in cell.source
+    assert "git+https://example.org/course.git@v1" in cell.source
     assert not list((course / "release" / A).glob("*.whl")), "no wheel beside the notebook in repository mode"
 
 
@@ -246,21 +247,70 @@ def test_release_wheel_mode_without_a_wheel_is_refused(tmp_path, capsys):
 KERNEL_TIMEOUT = 1200  # seconds for one cell: the setup cell installs PyTorch
 
 
-def fresh_venv(path: Path) -> Path:
-    """A virtual environment with pip and nothing else; returns its python."""
-    venv.EnvBuilder(with_pip=True, clear=True).create(path)
-    return path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
 def error_outputs(cell) -> list:
     return [o for o in cell.get("outputs", []) if o.output_type == "error"]
 
 
-def test_released_notebook_runs_in_a_fresh_venv(tmp_path):
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
+def seconds(cell) -> float:
+    """How long nbclient took to run ``cell`` (its ``execution`` metadata)."""
+    t = cell.metadata.execution
+    stamp = lambda key: datetime.fromisoformat(t[key].replace("Z", "+00:00"))  # noqa: E731
+    return (stamp("shell.execute_reply") - stamp("iopub.execute_input")).total_seconds()
 
+
+class Student:
+    """A fresh virtual environment with pip and ipykernel only (what the student's Jupyter provides:
+    a kernel), and nbclient running notebooks in it."""
+
+    def __init__(self, base: Path):
+        venv.EnvBuilder(with_pip=True, clear=True).create(base / "venv")
+        self.python = base / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        self.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        self.env["OMP_NUM_THREADS"] = "1"
+        self.pip("install", "--quiet", "ipykernel")
+        self.specs = base / "kernels"
+        (self.specs / "student").mkdir(parents=True)
+        (self.specs / "student" / "kernel.json").write_text(json.dumps({
+            "argv": [str(self.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "the student's Python", "language": "python", "env": {"OMP_NUM_THREADS": "1"}}))
+
+    def pip(self, *args: str) -> None:
+        subprocess.run([self.python, "-m", "pip", *args], check=True, env=self.env, timeout=900)
+
+    def course_lib(self, cwd: Path) -> subprocess.CompletedProcess:
+        """Where this Python imports course_lib from (an error if it cannot)."""
+        return subprocess.run([self.python, "-c", "import course_lib, os; print(os.path.dirname(course_lib.__file__))"],
+                              capture_output=True, text=True, cwd=cwd, env=self.env)
+
+    def run(self, nb, folder: Path):
+        from jupyter_client import KernelManager
+        from jupyter_client.kernelspec import KernelSpecManager
+        from nbclient import NotebookClient
+
+        km = KernelManager(kernel_name="student", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.specs)]))
+        NotebookClient(nb, km=km, timeout=KERNEL_TIMEOUT, allow_errors=True,
+                       resources={"metadata": {"path": str(folder)}}).execute(env=self.env)
+        return nb
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    return Student(tmp_path_factory.mktemp("student"))
+
+
+def check_setup_and_imports(nb, target: str) -> list:
+    """The setup cell installed course_lib from ``target`` and the imports ran; returns the code cells."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    setup_cell, imports = code[0], code[1]
+    assert student_setup.is_setup_cell(setup_cell)
+    assert not error_outputs(setup_cell), error_outputs(setup_cell)
+    text = "".join(o.get("text", "") for o in setup_cell.outputs if o.output_type == "stream")
+    assert f"pip install {target}" in text and "course_lib installed" in text, text
+    assert nc.nbgrader(imports).get("grade_id") == "setup" and not error_outputs(imports), error_outputs(imports)
+    return code
+
+
+def test_released_notebook_runs_in_a_fresh_venv(student, tmp_path):
     start = time.monotonic()
     course = nc.copy_course(tmp_path / "assignments")
     wheel = student_setup.build_wheel(course / "release")
@@ -271,45 +321,42 @@ def test_released_notebook_runs_in_a_fresh_venv(tmp_path):
     built = time.monotonic() - start
 
     # The student's folder: only what the release hands out, far from the checkout.
-    student = tmp_path / "student"
-    shutil.copytree(course / "release" / A, student)
-    assert sorted(p.name for p in student.iterdir()) == sorted([f"{A}.ipynb", wheel.name])
-    python = fresh_venv(tmp_path / "venv")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["OMP_NUM_THREADS"] = "1"
-    # What the student's Jupyter provides: a kernel (ipykernel) in this Python. Nothing of the course.
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "ipykernel"], check=True, env=env, timeout=900)
-    probe = subprocess.run([python, "-c", "import course_lib"], capture_output=True, text=True, cwd=student, env=env)
+    folder = tmp_path / "student"
+    shutil.copytree(course / "release" / A, folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{A}.ipynb", wheel.name])
+    probe = student.course_lib(folder)
     assert probe.returncode != 0 and "No module named 'course_lib'" in probe.stderr, "the venv must lack course_lib"
-    prepared = time.monotonic() - start
 
-    specs = tmp_path / "kernels"
-    (specs / "student").mkdir(parents=True)
-    (specs / "student" / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "the student's Python", "language": "python", "env": {"OMP_NUM_THREADS": "1"}}))
-    km = KernelManager(kernel_name="student", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
-    nb = nbformat.read(student / f"{A}.ipynb", as_version=4)
-    NotebookClient(nb, km=km, timeout=KERNEL_TIMEOUT, allow_errors=True,
-                   resources={"metadata": {"path": str(student)}}).execute(env=env)
+    nb = student.run(nbformat.read(folder / f"{A}.ipynb", as_version=4), folder)
     ran = time.monotonic() - start
-    timing = nb.cells[next(i for i, c in enumerate(nb.cells) if student_setup.is_setup_cell(c))].metadata.execution
-    install = (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-               - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
-    print(f"\nwheel + release {built:.0f} s, venv + ipykernel {prepared - built:.0f} s, notebook {ran - prepared:.0f} s "
-          f"(of which the setup cell, installing course_lib: {install:.0f} s), total {ran:.0f} s")
-
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    setup_cell, imports = code[0], code[1]
-    assert student_setup.is_setup_cell(setup_cell)
-    assert not error_outputs(setup_cell), error_outputs(setup_cell)
-    text = "".join(o.get("text", "") for o in setup_cell.outputs if o.output_type == "stream")
-    assert f"pip install {wheel.name}" in text and "course_lib installed" in text, text
-    assert nc.nbgrader(imports).get("grade_id") == "setup" and not error_outputs(imports), error_outputs(imports)
+    code = check_setup_and_imports(nb, wheel.name)
+    print(f"\nwheel + release {built:.0f} s, notebook {ran - built:.0f} s (of which the setup cell, installing "
+          f"course_lib and its dependencies: {seconds(code[0]):.0f} s)")
     errors = [(nc.nbgrader(c).get("grade_id"), o.ename, o.evalue) for c in code for o in error_outputs(c)]
     assert errors, "the stubs must raise: the notebook did not run its test cells"
     others = [e for e in errors if "NotImplementedError" not in f"{e[1]} {e[2]}"]
     assert not others, f"errors other than the stubs' NotImplementedError: {others}"
-    installed = subprocess.run([python, "-c", "import course_lib, os; print(os.path.dirname(course_lib.__file__))"],
-                               capture_output=True, text=True, cwd=tmp_path, env=env)
+    installed = student.course_lib(tmp_path)
+    assert installed.returncode == 0 and "site-packages" in installed.stdout, installed
+
+
+def test_released_notebook_installs_from_the_repository(student, tmp_path):
+    """The repository route, with a ``file://`` URL of this checkout pinned to its commit (the
+    dependencies are in the venv already when the test above ran first)."""
+    head = subprocess.run(["git", "-C", str(nc.REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0 or shutil.which("git") is None:
+        pytest.skip("the checkout is not a git repository, or git is missing")
+    student.pip("uninstall", "--yes", "--quiet", "course_lib")
+    assert student.course_lib(tmp_path).returncode != 0
+    course = nc.copy_course(tmp_path / "assignments")
+    requirement = student_setup.git_requirement(f"file://{nc.REPO}", head.stdout.strip())
+    term.release(course, [A], student_setup.Install("repository", url=requirement))
+    folder = tmp_path / "student"
+    shutil.copytree(course / "release" / A, folder)
+    nb = nbformat.read(folder / f"{A}.ipynb", as_version=4)
+    end = next(i for i, c in enumerate(nb.cells) if nc.nbgrader(c).get("grade_id") == "setup")
+    nb.cells = nb.cells[:end + 1]  # the setup cell and the imports: the code at that commit may predate the tests
+    code = check_setup_and_imports(student.run(nb, folder), requirement)
+    print(f"\nsetup cell installing course_lib from the repository: {seconds(code[0]):.0f} s")
+    installed = student.course_lib(tmp_path)
     assert installed.returncode == 0 and "site-packages" in installed.stdout, installed
