@@ -436,3 +436,13 @@ def test_notebook_sentences_match_the_numbers_they_state():
     assert dcfg.sr_eta == 1.0 and "η = 1 (`cfg.sr_eta`) for the super-resolution" in markdown_of("09_diffusion", "ca72fb6f")
     steps = [dcfg.steps_ddpm, dcfg.steps_sr_diffusion, dcfg.steps_sr_regression]
     assert f"for {min(steps)} to {max(steps):,} steps" in markdown_of("09_diffusion", "6209e60f")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_relative_links_of_the_notebooks_resolve(path):
+    cells = nbformat.read(path, as_version=4).cells
+    for cell in cells[2:]:
+        if cell.cell_type == "markdown":
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", cell.source):
+                if not target.startswith(("http://", "https://")):
+                    assert (path.parent / target).exists(), f"{path.name} links to {target}, which does not exist"
