@@ -134,6 +134,9 @@ def test_keys_stay_out_of_what_students_receive():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert all(not pattern.startswith("docs") for pattern in project["packages"]["find"]["include"])
     assert "docs" not in str(project.get("package-data", {}))
+    from course_admin.student_setup import WHEEL_SOURCES  # what the release's wheel is built from
+
+    assert not any(name == "docs" or name.startswith("docs/") for name in WHEEL_SOURCES)
     for folder in (ROOT / "assignments", ROOT / "course_admin", ROOT / "course_lib"):
         for path in folder.rglob("*"):
             if path.suffix in (".py", ".ipynb", ".md", ".cfg", ".toml") and path.is_file():
