@@ -15,12 +15,10 @@ import pytest
 SLOW_FILES = {
     "test_assignments.py",  # nbgrader round trips of every assignment and its mutants
     "test_instructor.py",  # sandboxed grading, a term end to end
-    "test_colab.py",  # a simulated Colab clones and installs the repository
     "test_lab.py",  # starts JupyterLab
     "test_release_setup.py",  # a released notebook in a fresh virtual environment
     "test_build.py",  # builds executed notebooks with a kernel
     "test_browser.py",  # JupyterLab in a real browser
-    "test_answer_keys.py",  # runs the instructors' answer keys, some of which train
 }
 """Test files whose every test is slow."""
 
@@ -58,6 +56,7 @@ SLOW_TESTS = {
                        "test_importing_course_lib_loads_no_course_admin_and_reads_no_assignment",
                        "test_the_command_line_lists_every_command"),
     "test_experiments.py": ("test_cli_train_then_reproduce_several_seeds",),
+    "test_colab.py": ("test_colab_cell_installs_course_lib_in_a_simulated_colab",),  # clones and installs
     "test_data_pix2pix.py": ("test_unpaired_domains_break_the_pairs_and_keep_a_paired_test_set",),
 }
 """Slow test functions (all their parametrizations) of files that are otherwise quick."""

@@ -77,7 +77,7 @@ class ExperimentConfig:
 
     @classmethod
     def make(cls, profile: Profile | str | None = None, **overrides):
-        """The config of ``profile`` (default: ``COURSE_PROFILE``, else full with a GPU, fast without),
+        """The config of ``profile`` (default: ``COURSE_PROFILE``, else ``fast``),
         with ``overrides`` applied.
 
         Raises:
