@@ -37,3 +37,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "course_admin.redact.RedactHiddenTests",
 ]
+
+# A release may carry the course_lib wheel beside the notebook (python -m course_admin wheel; the
+# release's setup cell installs it): nbgrader's submit and collect leave it out of submissions.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.whl"]
