@@ -29,15 +29,16 @@ def copy_mathjax(build_dir: Path) -> str:
     there render their maths offline, and the folder can be moved or served as a whole.
 
     Raises:
-        SystemExit: when ``jupyter-server-mathjax`` is not installed (it comes with ``.[dev]``).
+        ModuleNotFoundError: when ``jupyter-server-mathjax`` is not installed (it comes with ``.[dev]``).
     """
     import shutil
 
     try:
         import jupyter_server_mathjax
     except ImportError:
-        raise SystemExit("the HTML copies need a local MathJax: pip install jupyter-server-mathjax "
-                         "(or pip install -e \".[dev]\" in the checkout)") from None
+        raise ModuleNotFoundError("the HTML copies need a local MathJax: pip install jupyter-server-mathjax "
+                                  "(or pip install -e \".[dev]\" in the checkout)",
+                                  name="jupyter_server_mathjax") from None
     source = Path(jupyter_server_mathjax.__file__).parent / "static"
     dest = build_dir / "mathjax"
     if not (dest / "MathJax.js").is_file():
@@ -101,7 +102,11 @@ def _run_notebooks(args) -> int:
     os.environ["COURSE_PROFILE"] = args.profile  # the kernels inherit the environment
     os.environ[PROGRESS_ENV] = "text"  # no widget frontend here: text bars that keep their last line
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    exporter = offline_html_exporter(out_dir)
+    try:
+        exporter = offline_html_exporter(out_dir)
+    except ModuleNotFoundError as err:
+        print(f"run: {err}", file=sys.stderr)
+        return 2
     coalesce = CoalesceStreamsPreprocessor()  # one stream output per run of writes; "\r" resolved
     config = _kernel_config()
     rows = []

@@ -95,3 +95,12 @@ def test_progress_mode(monkeypatch):
     monkeypatch.setenv(PROGRESS_ENV, "widgets")
     with pytest.raises(ValueError, match="COURSE_PROGRESS='widgets' is not a progress mode: use one of auto, text"):
         progress_mode()
+
+
+def test_without_a_local_mathjax_the_error_says_what_to_install(monkeypatch, tmp_path):
+    from course_lib.__main__ import copy_mathjax
+
+    monkeypatch.setitem(sys.modules, "jupyter_server_mathjax", None)  # as if not installed
+    with pytest.raises(ModuleNotFoundError, match="need a local MathJax: pip install jupyter-server-mathjax"):
+        copy_mathjax(tmp_path)
+    assert not (tmp_path / "mathjax").exists()
