@@ -275,7 +275,7 @@ def ddim_sample(model: Denoiser, shape: tuple[int, ...], schedule: NoiseSchedule
             eps = (x - a_t ** 0.5 * x0) / (1 - a_t) ** 0.5
         if i == len(ts) - 1:
             x = x0
-            break
+            continue  # the last step (not break: the progress bar then ends at steps/steps)
         a_s = abar[ts[i + 1]].item()
         sigma = eta * ((1 - a_s) / (1 - a_t) * (1 - a_t / a_s)) ** 0.5
         x = a_s ** 0.5 * x0 + max(0.0, 1 - a_s - sigma ** 2) ** 0.5 * eps

@@ -104,3 +104,21 @@ def test_without_a_local_mathjax_the_error_says_what_to_install(monkeypatch, tmp
     with pytest.raises(ModuleNotFoundError, match="need a local MathJax: pip install jupyter-server-mathjax"):
         copy_mathjax(tmp_path)
     assert not (tmp_path / "mathjax").exists()
+
+
+@pytest.mark.parametrize("sampler", ["ancestral_sample", "ddim_sample"])
+def test_sampling_bars_end_at_their_total(sampler, monkeypatch, capsys):
+    """A headless run's text bar shows the last step done (a loop that breaks early would leave 9/10)."""
+    import torch
+
+    from course_lib import diffusion as dif
+
+    monkeypatch.setenv(PROGRESS_ENV, "text")
+    schedule = dif.NoiseSchedule(num_timesteps=10)
+    model = torch.nn.Module()
+    model.forward = lambda x, t: torch.zeros_like(x)
+    kwargs = {"steps": 5} if sampler == "ddim_sample" else {}
+    getattr(dif, sampler)(model, (1, 1, 2, 2), schedule, device="cpu", progress=True, **kwargs)
+    total = kwargs.get("steps", 10)
+    last = capsys.readouterr().out.replace("\r", "\n").strip().splitlines()[-1]
+    assert re.search(rf"100%\|#+\| {total}/{total} \[", last), last
