@@ -1,7 +1,8 @@
 """Grade a notebook the way nbgrader's autograder does, but in this Python process.
 
 :func:`grade_in_process` runs every code cell in order, in one namespace; a graded test cell earns
-its points unless it raises or writes to stderr. Checking a mutant so takes a fraction of a second
+its points unless it raises or writes to stderr (warnings do not count: ``course_lib.grading``, which
+every assignment's setup cell imports, shows them on stdout in the kernel). Checking a mutant so takes a fraction of a second
 instead of a kernel start; tests/test_assignments.py checks that it agrees with nbgrader, cell by
 cell, on the solution, the release notebook and one mutant of each assignment.
 """
@@ -40,7 +41,7 @@ def _run_cell(source: str, namespace: dict, filename: str) -> str | None:
     tree = ast.parse(code, filename)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     err, out = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
+    with warnings.catch_warnings(record=True), contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):
         warnings.simplefilter("always")
         try:
@@ -53,9 +54,8 @@ def _run_cell(source: str, namespace: dict, filename: str) -> str | None:
             raise
         except Exception as exc:  # noqa: BLE001 - a failing cell is a result, not an error here
             return f"{type(exc).__name__}: {exc}"
-    shown = [w for w in caught if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
-    if err.getvalue() or shown:  # nbgrader gives 0 to a test cell that writes to stderr
-        return "wrote to stderr: " + (err.getvalue() or str(shown[0].message))[:200]
+    if err.getvalue():  # nbgrader gives 0 to a test cell that writes to stderr
+        return "wrote to stderr: " + err.getvalue()[:200]
     return None
 
 

@@ -338,3 +338,29 @@ def test_check_raises_and_runs():
     message = _message(grading.check_runs, fails, what="fails()", hint="look here")
     assert "fails() raised RuntimeError: boom" in message and "look here" in message
     assert grading.describe_call("f", 32, 3, stride=2) == "f(32, 3, stride=2)"
+
+
+def test_a_warning_from_an_honest_answer_costs_no_points(round_trip, sources):
+    """nbgrader gives 0 to a test cell that writes to stderr. An honest a04 train_step that returns
+    ``float(loss_D), float(loss_G)`` makes PyTorch warn ("Converting a tensor with requires_grad=True to
+    a scalar"); course_lib.grading shows warnings on stdout, so the answer keeps full marks under
+    nbgrader and under the in-process grader."""
+    assignment = "a04_gans"
+    run = round_trip(assignment)
+    solution_line = "    return loss_D.item(), loss_G.item()\n"
+    source = nc.read_notebook(nc.source_path(assignment))
+    cell = next(c for c in source.cells if c.cell_type == "code" and solution_line in c.source)
+    honest = cell.source.replace(solution_line, "    return float(loss_D), float(loss_G)\n")
+    grade_id = cell.metadata["nbgrader"]["grade_id"]
+    path = round_trip.root / "warns.ipynb"
+    nc.nbformat.write(nc.with_cell_replaced(source, grade_id, honest), path)
+    nc.submit(round_trip.root, assignment, "warns", path)
+    round_trip._check(round_trip.api.autograde(assignment, "warns"), "autograde a04_gans warns")
+    score, max_score, per_cell = nc.gradebook_scores(round_trip.api, assignment, "warns")
+    assert score == max_score == run["scores"]["solution"][1], per_cell
+    graded = round_trip.root / "autograded" / "warns" / assignment / f"{assignment}.ipynb"
+    outputs = [o for c in nc.read_notebook(graded).cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any(o.get("name") == "stdout" and "requires_grad=True to a scalar" in o.get("text", "") for o in outputs), \
+        "the honest variant no longer warns: the test does not test what it says"
+    ours = nc.grade_in_process(nc.with_cell_replaced(sources[assignment], grade_id, honest))
+    assert nc.total(ours) == (max_score, max_score), {g: r.error for g, r in ours.items() if not r.passed}

@@ -11,13 +11,30 @@ the autograder's feedback knows where to look::
 
 The helpers return ``None``: nbgrader would read a number shown as a test
 cell's last output as partial credit, so a test cell must not end with a value.
+
+Importing this module (every assignment's locked setup cell does) makes Python warnings print on
+stdout instead of stderr, for the rest of the kernel's life: nbgrader gives 0 to a test cell that
+writes anything to stderr, so an honest answer that happens to trigger a warning (PyTorch's
+"Converting a tensor with requires_grad=True to a scalar" from ``float(loss)``, a NumPy divide
+warning) would lose the cell's points by accident, and a wrong answer could be caught only by one.
+The warning is still shown, in the cell's normal output; only the checks decide the points.
 """
 from __future__ import annotations
 
 import numbers
+import sys
+import warnings
 
 __all__ = ["check_equal", "check_close", "check_shape", "check_raises", "check_runs", "check_not_calling",
            "describe_call"]
+
+
+def _show_warning_on_stdout(message, category, filename, lineno, file=None, line=None) -> None:
+    """A ``warnings.showwarning`` that writes to stdout (see the module docstring for why)."""
+    sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+warnings.showwarning = _show_warning_on_stdout
 
 
 def describe_call(name: str, *args, **kwargs) -> str:
