@@ -89,7 +89,7 @@ def _lab_settings(settings: Path) -> None:
 
 @pytest.fixture(scope="module")
 def browser_lab(tmp_path_factory):
-    """(Lab, a chromium page): Lab on a term folder holding a copy of the course, notebook 01 and a
+    """(Lab, a chromium context): Lab on a term folder holding a copy of the course, notebook 01 and a
     student's notebook."""
     sync_playwright = _browser_or_skip()
     nc.use_this_python()
@@ -105,15 +105,25 @@ def browser_lab(tmp_path_factory):
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = context.new_page()
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            yield lab, page, term
+            yield lab, context
         finally:
             context.close()
 
 
+@pytest.fixture
+def page(browser_lab, tmp_path):
+    """A new tab for each test (closed without waiting for Lab's "leave the page?" question); a
+    screenshot of a failed test is left in its tmp_path."""
+    _, context = browser_lab
+    tab = context.new_page()
+    tab.set_default_timeout(STEP_TIMEOUT_MS)
+    yield tab
+    tab.screenshot(path=str(tmp_path / "last.png"))
+    tab.close(run_before_unload=False)
+
+
 def _open(lab, page, path: str) -> None:
-    page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")  # reset: only this notebook open
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
     # the kernel is started and idle
     page.wait_for_function("() => !!document.querySelector('.jp-NotebookPanel') && "
@@ -137,8 +147,8 @@ def _run_all(page) -> None:
     raise AssertionError("Run All Cells did not start the first cell in 100 s")
 
 
-def test_formgrader_page_lists_the_assignments(browser_lab):
-    lab, page, _ = browser_lab
+def test_formgrader_page_lists_the_assignments(browser_lab, page):
+    lab, _ = browser_lab
     page.goto(f"{lab.url}/formgrader/manage_assignments?token={lab.token}")
     page.wait_for_selector("text=a01_receptive_fields")
     text = page.inner_text("body")
@@ -147,8 +157,8 @@ def test_formgrader_page_lists_the_assignments(browser_lab):
     assert "No data available" not in text
 
 
-def test_lab_runs_notebook_01_without_error(browser_lab):
-    lab, page, _ = browser_lab
+def test_lab_runs_notebook_01_without_error(browser_lab, page):
+    lab, _ = browser_lab
     start = time.perf_counter()
     _open(lab, page, f"notebooks/{NOTEBOOK.name}")
     n_code = sum(c.cell_type == "code" for c in nbformat.read(NOTEBOOK, as_version=4).cells)
@@ -178,14 +188,21 @@ def test_lab_runs_notebook_01_without_error(browser_lab):
     print(f"notebook 01 in Lab: {time.perf_counter() - start:.1f} s")
 
 
-def test_validate_button_shows_the_failing_check(browser_lab):
-    lab, page, _ = browser_lab
+def test_validate_button_shows_the_failing_check(browser_lab, page):
+    lab, _ = browser_lab
     start = time.perf_counter()
     _open(lab, page, f"student/{ASSIGNMENT}.ipynb")
     page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button button, "
                ".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button jp-button")
-    dialog = page.wait_for_selector(".jp-Dialog .validation-failed")
-    text = dialog.inner_text()
+    deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+    while not page.query_selector(".jp-Dialog [class*=validation-]"):  # the result, or nbgrader's error
+        dialog = page.query_selector(".jp-Dialog")
+        assert not (dialog and "error running the validate command" in dialog.inner_text()), dialog.inner_text()
+        assert time.monotonic() < deadline, ("no validation result; dialog: "
+                                             + (dialog.inner_text()[-2000:] if dialog else "none"))
+        time.sleep(1)
+    text = page.inner_text(".jp-Dialog")
+    assert page.query_selector(".jp-Dialog .validation-failed"), text[-3000:]
     assert "The following cell failed:" in text
     assert "conv_output_size(input_size=32, kernel_size=3) is wrong" in text, text[-2000:]
     assert re.search(r"expected: 30 \(int\)\s+got:\s+29 \(int\)", text), text[-2000:]
@@ -193,14 +210,13 @@ def test_validate_button_shows_the_failing_check(browser_lab):
     print(f"validation in Lab: {time.perf_counter() - start:.1f} s")
 
 
-def test_built_html_renders_maths_offline(browser_lab, tmp_path):
+def test_built_html_renders_maths_offline(page, tmp_path):
     """A page written like ``python -m course_lib run`` writes it, opened from disk with every
     http(s) request refused: MathJax (the local copy) typesets the formulas."""
     from nbformat.v4 import new_markdown_cell, new_notebook
 
     from course_lib.__main__ import offline_html_exporter
 
-    _, page, _ = browser_lab
     nb = new_notebook(cells=[new_markdown_cell(r"Output side: $n_\text{out} = \lfloor (n + 2p - k) / s \rfloor + 1$."
                                                "\n\n$$r_0 = 1 + \\sum_l (k_l - 1) \\prod_{i<l} s_i$$")])
     html, _ = offline_html_exporter(tmp_path).from_notebook_node(nb)
