@@ -3,12 +3,14 @@
 
 * Formgrader's page lists the course's assignments;
 * Lab opens notebook 01, runs all its cells, and the saved notebook has no error;
-* a released assignment with a wrong answer: the Validate button shows the failing check's message.
+* a released assignment with a wrong answer: the Validate button shows the failing check's message;
+* an HTML page as ``python -m course_lib run`` writes it, opened from disk with the internet refused,
+  typesets its maths (the local MathJax).
 
 Chromium is the system's (``apt-get install chromium``; ``.ci/run`` installs it), never a browser that
 playwright downloads. Without it the tests skip, except in CI (``CI`` or ``COURSE_BROWSER_TEST=required``
-set), where they fail. About 90 s on 2 busy cores: starting Lab, notebook 01 (20 s of kernel time),
-one validation (10 s).
+set), where they fail. 28 to 51 s for the four on 2 shared cores (load average 3 to 5): starting Lab
+(7 s), notebook 01 (8 to 15 s), one validation (7 to 11 s).
 """
 from __future__ import annotations
 
