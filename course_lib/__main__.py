@@ -160,7 +160,10 @@ def _train(args) -> int:
               f"(python -m course_lib reproduce {args.name})", file=sys.stderr)
         return 2
     for seed in args.seed:
-        runs = common.train(module, cfg, seed, members=args.member or None, progress=not args.quiet)
+        runs = common.train(module, cfg, seed, members=args.member or None, progress=not args.quiet,
+                            precision=getattr(args, "precision", None),
+                            checkpoint_every=getattr(args, "checkpoint_every", None),
+                            resume=getattr(args, "resume", False))
         for member, run in runs.items():
             files = ", ".join(str(common.weights_path(stem, cfg.profile, seed)) for stem in run.stored.values())
             print(f"{args.name} {member}, seed {seed}: {run.meta['steps']} steps in {run.meta['train_seconds']} s"
@@ -250,6 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", **profile)
     p.add_argument("--seed", **seeds)
     p.add_argument("--member", nargs="+", help="train only these members (e.g. --member L1 cGAN)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=None,
+                   help="default: COURSE_PRECISION, else auto (bf16 or fp16 autocast on CUDA GPUs, fp32 on the CPU "
+                        "so that the stored weights stay reproducible; bf16 opts in on a CPU that supports it)")
+    p.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                   help="write a resumable checkpoint every N steps (default: 1000 in the full profile, "
+                        "none in the fast one; 0: none)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint of an interrupted training (from scratch when there is none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_train)
 

@@ -30,11 +30,13 @@ schedule), :func:`weights_path`, :func:`train_command`, :func:`markdown_table`, 
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import math
 import os
 import pkgutil
+import random
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -48,8 +50,9 @@ from torch import nn
 
 from ..checkpoints import WEIGHTS_DIR, load_weights, retrain_requested, save_weights
 from ..device import seed_everything
+from ..precision import FP32, Precision, model_device, resolve
 from ..profile import Profile, get_profile
-from ..train import train_loop
+from ..train import infinite_batches, train_loop
 
 # --- configs: fast and full values side by side ---------------------------------------------------
 
@@ -194,6 +197,10 @@ class Run:
         state: optimisers, schedulers, loss objects, image pools, ... by name; reach them as attributes
             (``run.opt_G``).
         meta: after :func:`load` or :func:`train`: what the weight file records (command, steps, seconds, ...).
+        precision: the :class:`course_lib.precision.Precision` that :func:`fit` trains under (fp32 until
+            then). A ``train_step`` that calls ``run.precision.backward_step(loss, opt)`` instead of
+            ``loss.backward(); opt.step()`` also trains in fp16 with loss scaling (set the module's
+            ``PRECISION_HELPER = True``); every ``train_step`` runs under bf16 autocast unchanged.
     """
 
     models: dict[str, nn.Module]
@@ -202,6 +209,7 @@ class Run:
     batches: Callable[[], Iterator]
     state: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    precision: Precision = FP32
 
     def __getattr__(self, name: str):
         # only called when normal lookup fails: models first, then state
@@ -233,13 +241,28 @@ def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
     return user_weights_dir() / f"{stem}_{profile}_seed{seed}.pt"
 
 
-def train_command(name: str, profile: str = "fast", seed: int = 0, member: str | None = None) -> str:
+def train_command(name: str, profile: str = "fast", seed: int = 0, member: str | None = None,
+                  precision: str = "fp32") -> str:
     """The command stored with a weight file: ``python -m course_lib train NAME --profile P --seed S``
-    (with ``--member M`` when it trains one member of several)."""
+    (with ``--member M`` when it trains one member of several, and ``--precision bf16|fp16`` when it
+    did not train in fp32)."""
     command = f"python -m course_lib train {name} --profile {profile} --seed {seed}"
     if member is not None:
         command += f" --member {member}" if " " not in member else f" --member '{member}'"
+    if precision != "fp32":
+        command += f" --precision {precision}"
     return command
+
+
+def checkpoint_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
+    """Where :func:`train` keeps the resumable checkpoint of a run whose weights are ``stem``:
+    ``<user_weights_dir()>/<stem>_<profile>_seed<seed>.ckpt`` (beside the weights of every profile and
+    seed but the committed ones, which live in the package and get no stray files)."""
+    return user_weights_dir() / f"{stem}_{profile}_seed{seed}.ckpt"
+
+
+FULL_CHECKPOINT_EVERY = 1000
+"""Default checkpoint period (steps) of the full profile's training; the fast profile keeps none unless asked."""
 
 
 def loss_curve(history: Mapping[str, list], points: int = 100) -> dict[str, list]:
@@ -277,40 +300,221 @@ def _select(module: ModuleType, cfg, members: Sequence[str] | None) -> list[str]
     return chosen
 
 
-def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "train", progress: bool = True) -> dict:
+def _resolve_precision(module: ModuleType, run: Run, precision: Precision | str | None) -> Precision:
+    if isinstance(precision, Precision):
+        p = precision
+    else:
+        p = resolve(model_device(run.models.values()), precision)
+    asked = precision if not isinstance(precision, Precision) else p.name
+    asked = (asked or os.environ.get("COURSE_PRECISION") or "auto").strip().lower()
+    if p.use_scaler and not getattr(module, "PRECISION_HELPER", False):
+        if asked == "auto":  # an older GPU: fp16 needs loss scaling that this train_step does not do
+            return dataclasses.replace(FP32, device_type=p.device_type, channels_last=p.channels_last,
+                                       compile=p.compile)
+        raise ValueError(f"{_name(module)}'s train_step does not use run.precision.backward_step, which fp16 "
+                         "needs for loss scaling (torch.amp.GradScaler): train it in bf16 or fp32")
+    return p
+
+
+def _snapshot(value: Any):
+    """A checkpointable copy of one ``run.state`` entry (``None``: a constant from ``build``)."""
+    if hasattr(value, "state_dict") and hasattr(value, "load_state_dict"):
+        return ("state_dict", value.state_dict())
+    if value is None or isinstance(value, (bool, int, float, str, tuple, torch.Tensor, torch.device)):
+        return None
+    if isinstance(value, torch.Generator):
+        return ("generator", value.get_state())
+    if isinstance(value, (list, dict)) or hasattr(value, "__dict__"):
+        return ("copy", copy.deepcopy(value))
+    return None
+
+
+def _restore(value: Any, saved) -> None:
+    kind, data = saved
+    if kind == "state_dict":
+        value.load_state_dict(data)
+    elif kind == "generator":
+        value.set_state(data)
+    elif isinstance(value, list):
+        value[:] = data
+    elif isinstance(value, dict):
+        value.clear()
+        value.update(data)
+    else:
+        value.__dict__.update(data.__dict__)
+
+
+def _rng_states() -> dict:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def save_checkpoint(path: Path, run: Run, step: int, steps: int, history: Mapping[str, list], seconds: float) -> None:
+    """Write everything needed to continue ``run`` after ``step`` of ``steps`` to ``path`` (atomically:
+    a temporary file renamed): the models' and the state's ``state_dict`` (optimisers, schedulers, loss
+    modules), deep copies of other mutable state (image pools), the generators of Python, NumPy, torch
+    (and CUDA), the logged history, the seconds trained so far, and the precision (with the fp16
+    scaler's state)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: snap for k, v in run.state.items() if (snap := _snapshot(v)) is not None}
+    scaler = run.precision.scaler if run.precision.use_scaler else None
+    payload = {"format": 1, "step": step, "steps": steps, "models": {k: m.state_dict() for k, m in run.models.items()},
+               "state": state, "rng": _rng_states(), "history": {k: list(v) for k, v in history.items()},
+               "seconds": seconds, "precision": run.precision.name,
+               "scaler": scaler.state_dict() if scaler is not None else None}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, run: Run, steps: int) -> dict:
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)  # our own file: optimiser state, generators
+    if ckpt.get("steps") != steps or ckpt.get("precision") != run.precision.name:
+        raise ValueError(f"the checkpoint {path} is of a run of {ckpt.get('steps')} steps in {ckpt.get('precision')}, "
+                         f"not {steps} in {run.precision.name}: delete it or train with the same settings")
+    for k, m in run.models.items():
+        m.load_state_dict(ckpt["models"][k])
+    for k, saved in ckpt["state"].items():
+        _restore(run.state[k], saved)
+    if ckpt["scaler"] is not None:
+        run.precision.scaler.load_state_dict(ckpt["scaler"])
+    return ckpt
+
+
+def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "train", progress: bool = True,
+        precision: Precision | str | None = None, checkpoint: str | Path | None = None,
+        checkpoint_every: int | None = None, resume: bool = False) -> dict:
     """Train ``run`` in place with the experiment's ``train_step`` for ``steps`` (default ``run.steps``);
-    returns the :func:`course_lib.train.train_loop` history."""
+    returns the :func:`course_lib.train.train_loop` history.
+
+    Args:
+        precision: a :class:`~course_lib.precision.Precision`, a name (``"auto"``, ``"fp32"``, ``"bf16"``,
+            ``"fp16"``) or ``None`` (``COURSE_PRECISION``, default ``auto``: fp32 on the CPU), resolved
+            for the models' device (:func:`course_lib.precision.resolve`) and set as ``run.precision``.
+            Each ``train_step`` runs under its autocast; models are prepared (channels_last, compile).
+            In fp32 (without channels_last/compile) the step is called exactly as before. ``auto`` on a
+            GPU without bf16 falls back to fp32 for an experiment whose ``train_step`` does not use
+            ``run.precision.backward_step`` (module attribute ``PRECISION_HELPER``).
+        checkpoint: the checkpoint file (:func:`save_checkpoint`); needed for ``checkpoint_every`` and ``resume``.
+        checkpoint_every: write the checkpoint after every this many steps (``None``: never).
+        resume: continue from ``checkpoint`` when the file exists (models, optimisers, schedulers, other
+            state, random generators, history; the batch iterator is fast-forwarded by the steps done,
+            which reproduces the uninterrupted run exactly when the batches come from their own seeded
+            generator, as every experiment's do); train from the start when it does not.
+
+    Raises:
+        ValueError: fp16 for an experiment without the helper, an unknown precision (see ``resolve``),
+            ``checkpoint_every``/``resume`` without ``checkpoint``, ``checkpoint_every < 1``, or a
+            checkpoint of another number of steps or precision.
+    """
+    steps = steps or run.steps
+    run.precision = p = _resolve_precision(module, run, precision)
+    if (checkpoint_every or resume) and checkpoint is None:
+        raise ValueError("checkpoint_every and resume need a checkpoint file (checkpoint=...)")
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1 steps, got {checkpoint_every}")
     for m in run.models.values():
         m.train()
-    history = train_loop(lambda batch: module.train_step(run, batch), run.batches(), steps or run.steps,
-                         desc=desc, progress=progress)
+        if not p.is_default:
+            p.prepare(m)
+    if p.name == "fp32":
+        step = lambda batch: module.train_step(run, batch)  # noqa: E731 -- the original path, untouched
+    else:
+        def step(batch):
+            with p.autocast():
+                return module.train_step(run, batch)
+    if checkpoint is None:
+        history = train_loop(step, run.batches(), steps, desc=desc, progress=progress)
+        run.eval()
+        return history
+
+    done, before, seconds = 0, {}, 0.0
+    if resume and Path(checkpoint).is_file():
+        ckpt = _load_checkpoint(Path(checkpoint), run, steps)
+        done, before, seconds = ckpt["step"], ckpt["history"], ckpt["seconds"]
+    data = infinite_batches(run.batches())
+    for _ in range(done):  # fast-forward the batches (their own generator), then restore the global ones
+        next(data)
+    if done:
+        _set_rng_states(ckpt["rng"])
+    logged = {k: list(v) for k, v in before.items()}
+    count = [done]
+    start = time.perf_counter()
+
+    def checkpointed(batch):
+        logs = step(batch)
+        count[0] += 1
+        for k, v in logs.items():
+            logged.setdefault(k, []).append(float(v))
+        if checkpoint_every and count[0] % checkpoint_every == 0 and count[0] < steps:
+            save_checkpoint(Path(checkpoint), run, count[0], steps, logged, seconds + time.perf_counter() - start)
+        return logs
+
+    if done < steps:
+        history = train_loop(checkpointed, data, steps - done, desc=desc if not done else f"{desc} (from step {done})",
+                             progress=progress)
+    else:
+        history = {"_samples": [], "_seconds": [0.0]}
+    out = {k: logged[k] for k in logged}
+    out["_samples"] = history["_samples"]
+    out["_seconds"] = [seconds + history["_seconds"][0]]
     run.eval()
-    return history
+    return out
 
 
 def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | None = None,
-          progress: bool = True) -> dict[str, Run]:
+          progress: bool = True, precision: Precision | str | None = None, checkpoint_every: int | None = None,
+          resume: bool = False) -> dict[str, Run]:
     """Train every member (or ``members``) of an experiment from scratch and store its weights.
 
     Each member is seeded with ``seed`` before ``build``; its stored networks go to
     :func:`weights_path` with :func:`train_command` and ``meta = {member, seed, steps, train_seconds,
-    loss_curve}`` (:func:`loss_curve`).
+    loss_curve}`` (:func:`loss_curve`; plus ``precision`` when it did not train in plain fp32).
+
+    Args:
+        precision: see :func:`fit` (``None``: ``COURSE_PRECISION``, default ``auto``: fp32 on the CPU).
+        checkpoint_every: write a resumable checkpoint (:func:`checkpoint_path`) every this many steps;
+            ``None``: every :data:`FULL_CHECKPOINT_EVERY` steps in the full profile, never in the fast one;
+            ``0``: never. The checkpoint is deleted once the weights are stored.
+        resume: continue each member from its checkpoint where there is one (:func:`fit`).
 
     Returns:
         ``{member: Run}`` in eval mode, ``run.meta`` filled and ``run.meta["history"]`` the loss history.
     """
     name = _name(module)
     several = len(members_of(module, cfg)) > 1
+    if checkpoint_every is None:
+        checkpoint_every = FULL_CHECKPOINT_EVERY if cfg.profile == "full" else 0
     runs = {}
     for member in _select(module, cfg, members):
         seed_everything(seed)
         run = module.build(cfg, member, seed)
-        history = fit(module, run, desc=f"{name} {member}", progress=progress)
+        ckpt = None
+        if checkpoint_every or resume:
+            stem = next(iter(run.stored.values()), f"{name}_{member}")
+            ckpt = checkpoint_path(stem, cfg.profile, seed)
+        history = fit(module, run, desc=f"{name} {member}", progress=progress, precision=precision,
+                      checkpoint=ckpt, checkpoint_every=checkpoint_every or None, resume=resume)
         meta = {"member": member, "seed": seed, "steps": run.steps,
                 "train_seconds": round(history["_seconds"][0], 1), "loss_curve": loss_curve(history)}
-        command = train_command(name, cfg.profile, seed, member if several else None)
+        if not run.precision.is_default:
+            meta["precision"] = run.precision.describe()
+        command = train_command(name, cfg.profile, seed, member if several else None, run.precision.name)
         for role, stem in run.stored.items():
             save_weights(run.models[role], weights_path(stem, cfg.profile, seed), command, meta)
+        if ckpt is not None and ckpt.is_file():
+            ckpt.unlink()
         run.meta = dict(meta, command=command, trained=True, history=history)
         runs[member] = run
     return runs
