@@ -133,7 +133,8 @@ def test_bf16_fit_runs_under_autocast_and_is_recorded(monkeypatch, tmp_path):
 
 
 def test_fp16_needs_the_helper(monkeypatch):
-    module, run = _pix2pix_run()
+    pix2pix, run = _pix2pix_run()
+    module = types.SimpleNamespace(train_step=pix2pix.train_step, __name__="course_lib.experiments.nohelper")
     monkeypatch.setattr(P, "resolve", lambda device, name: P.Precision("fp16", torch.float16, "cuda", use_scaler=True))
     monkeypatch.setattr(common, "resolve", P.resolve)
     with pytest.raises(ValueError, match="backward_step"):
@@ -156,3 +157,37 @@ def test_cli_has_the_precision_and_resume_options(monkeypatch, tmp_path):
     assert cli.main(["train", "denoising", "--precision", "bf16", "--checkpoint-every", "7", "--resume",
                      "--quiet"]) == 0
     assert seen["precision"] == "bf16" and seen["checkpoint_every"] == 7 and seen["resume"] is True
+
+
+def test_backward_step_with_a_scaler_matches_the_plain_step():
+    """The fp16 branch (GradScaler) runs on the CPU too: a power-of-two loss scale is undone exactly, so
+    without overflow the step is the plain one; an overflowing step is skipped and the scale halved."""
+    torch.manual_seed(0)
+    nets = [torch.nn.Linear(3, 1) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.Adam(n.parameters(), 0.1) for n in nets]
+    scaled = P.Precision("fp16", torch.float16, "cpu", use_scaler=True)
+    x = torch.randn(8, 3)
+    for _ in range(3):
+        for p, n, o in zip((P.FP32, scaled), nets, opts):
+            o.zero_grad()
+            p.backward_step(n(x).pow(2).mean(), o)
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
+    before = [t.clone() for t in nets[1].parameters()]
+    scale = scaled.scaler.get_scale()
+    opts[1].zero_grad()
+    scaled.backward_step(nets[1](x).sum() * float("inf"), opts[1])
+    assert all(torch.equal(a, b) for a, b in zip(before, nets[1].parameters()))
+    assert scaled.scaler.get_scale() == scale / 2
+
+
+def test_fp16_path_of_fit_runs_where_the_experiment_uses_the_helper(tmp_path):
+    """The GPU-only fp16 setting, built by hand for the CPU (fp16 autocast runs there, slowly), through
+    fit with checkpointing: the scaler's state is checkpointed and the losses are finite."""
+    module, run = _pix2pix_run()
+    assert module.PRECISION_HELPER
+    p = P.Precision("fp16", torch.float16, "cpu", use_scaler=True)
+    history = common.fit(module, run, steps=2, progress=False, precision=p, checkpoint=tmp_path / "c",
+                         checkpoint_every=1)
+    assert run.precision is p and p.scaler.get_scale() > 0
+    assert all(torch.isfinite(torch.tensor(v)).all() for k, v in history.items() if not k.startswith("_"))

@@ -39,6 +39,7 @@ from ..models.colorization import ColorizationNet, predict_ab
 from .common import ExperimentConfig, Run, adam, fast_full, random_batches
 
 MEMBERS = ("L2", "classification", "rebalanced")
+PRECISION_HELPER = True  # train_step steps through run.precision.backward_step: fp16 with a GradScaler works too (course_lib.precision)
 """The three trained models, in table order."""
 MODEL_KIND = {"L2": "regression", "classification": "classification", "rebalanced": "classification"}
 STEMS = {"L2": "colorization_l2", "classification": "colorization_classification",
@@ -128,8 +129,7 @@ def train_step(run: Run, batch) -> dict[str, float]:
     else:
         loss = rebalanced_cross_entropy_sparse(out, index, weight, run.weights)
     run.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    run.opt.step()
+    run.precision.backward_step(loss, run.opt)  # loss.backward(); run.opt.step() (fp16: loss scaling)
     run.sched.step()
     return {"loss": loss.item()}
 

@@ -32,6 +32,7 @@ from . import common
 from .common import fast_full
 
 MEMBERS = ("dncnn",)
+PRECISION_HELPER = True  # train_step steps through run.precision.backward_step: fp16 with a GradScaler works too (course_lib.precision)
 
 TABLE_COLUMNS = ("sigma", "noisy_psnr", "tv_psnr", "nl_means_psnr", "dncnn_psnr")
 
@@ -100,8 +101,7 @@ def train_step(run: common.Run, batch) -> dict[str, float]:
     noisy, noise = (t.to(run.device) for t in batch)
     loss = torch.mean((run.net.noise(noisy) - noise) ** 2)
     run.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    run.opt.step()
+    run.precision.backward_step(loss, run.opt)  # loss.backward(); run.opt.step() (fp16: loss scaling)
     run.sched.step()
     return {"loss": loss.item()}
 

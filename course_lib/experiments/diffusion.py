@@ -40,6 +40,7 @@ from ..device import seed_everything
 from . import common
 
 MEMBERS = ("ddpm", "sr_diffusion", "sr_regression")
+PRECISION_HELPER = True  # train_step steps through run.precision.backward_step: fp16 with a GradScaler works too (course_lib.precision)
 SCALE = 4
 """Super-resolution factor: 28 x 28 -> 7 x 7 (average pooling) and back."""
 ARCH = dict(base_channels=16, channel_mults=(1, 2, 4), time_dim=96)
@@ -145,8 +146,7 @@ def train_step(run: common.Run, x0: torch.Tensor) -> dict[str, float]:
     else:
         loss = diffusion_loss(run.net, x0, run.schedule, cond=degrade(x0) if run.member == "sr_diffusion" else None)
     run.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    run.opt.step()
+    run.precision.backward_step(loss, run.opt)  # loss.backward(); run.opt.step() (fp16: loss scaling)
     run.sched.step()
     with torch.no_grad():
         for p_ema, p in zip(run.ema.parameters(), run.net.parameters()):

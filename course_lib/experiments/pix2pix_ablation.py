@@ -31,6 +31,7 @@ from . import common
 OBJECTIVES = {"L1": (False, True), "cGAN": (True, False), "L1+cGAN": (True, True)}
 """The rows of pix2pix's Table 1: name -> (use_gan, use_l1)."""
 MEMBERS = tuple(OBJECTIVES)
+PRECISION_HELPER = True  # train_step steps through run.precision.backward_step: fp16 with a GradScaler works too (course_lib.precision)
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,11 @@ def train_step(run: common.Run, batch) -> dict[str, float]:
         d_fake = run.D(torch.cat([x, fake.detach()], 1))
         loss_D = 0.5 * (run.criterion(d_real, True) + run.criterion(d_fake, False))
         run.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        run.opt_D.step()
+        run.precision.backward_step(loss_D, run.opt_D)  # loss_D.backward(); run.opt_D.step()
         logs["D"] = loss_D.item()
     loss_G, parts = pix2pix_generator_loss(run.D, x, fake, y, run.criterion, run.lambda_l1, run.use_gan, run.use_l1)
     run.opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    run.opt_G.step()
+    run.precision.backward_step(loss_G, run.opt_G)  # loss_G.backward(); run.opt_G.step()
     logs.update(parts)
     return logs
 
