@@ -5,6 +5,7 @@ Commands:
     train       train an experiment from scratch and store its weights (with the command that made them)
     reproduce   score an experiment's stored weights (train-or-load; --retrain trains first), print its table
     info        show the profile, device and package versions (--full: what the full profile would cost here)
+    bench       img/s, FLOP/s and peak memory of the training steps, fp32 and the fast path (bf16 + channels_last)
 """
 from __future__ import annotations
 
@@ -224,6 +225,12 @@ def _info(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -281,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full", action="store_true",
                    help="also list what the full profile downloads and how long it trains on this device")
     p.set_defaults(func=_info)
+
+    from .bench import add_arguments as bench_arguments
+
+    p = sub.add_parser("bench", help="img/s, FLOP/s and peak memory of the training steps (fp32 and the fast path)")
+    bench_arguments(p)
+    p.set_defaults(func=_bench)
 
     args = parser.parse_args(argv)
     if getattr(args, "profile", None) == "full":
