@@ -37,14 +37,14 @@ def _state(run):
 
 # (experiment, member, config overrides): GAN with dropout and two optimisers; DDPM with EMA, LambdaLR,
 # its own batch generator and global noise; CycleGAN with image pools and linear-decay schedulers
-CASES = [
-    ("pix2pix_ablation", "L1+cGAN", dict(steps=6, batch_size=4, n_train=16)),
+CASES = [  # pix2pix takes ~2 s on 2 cores (slow); the DDPM case alone fails when the generators are not restored
+    pytest.param("pix2pix_ablation", "L1+cGAN", dict(steps=6, batch_size=4, n_train=16), marks=pytest.mark.slow),
     ("diffusion", "ddpm", dict(steps_ddpm=6, batch_size=4, n_train=64)),
     ("cyclegan", "CycleGAN", dict(cycle_steps=6, batch_size=2, n_train=8, pool_size=3)),
 ]
 
 
-@pytest.mark.parametrize("name, member, overrides", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, member, overrides", CASES, ids=["pix2pix_ablation", "diffusion", "cyclegan"])
 def test_train_interrupted_and_resumed_equals_uninterrupted(monkeypatch, tmp_path, name, member, overrides):
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.delenv("COURSE_PRECISION", raising=False)
