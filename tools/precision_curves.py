@@ -1,6 +1,6 @@
 """bf16 vs fp32 training on this CPU: loss curves and img/s of pix2pix, the colorization net and the DDPM U-Net.
 
-    OMP_NUM_THREADS=1 python tools/precision_curves.py [--steps 400] [--out docs/results/precision.json]
+    OMP_NUM_THREADS=1 python tools/precision_curves.py [--steps 400] [--out docs/results/speed/precision.json]
 
 For each of pix2pix (``pix2pix_ablation``, objective L1+cGAN), the colorization net (``colorization``,
 ``rebalanced``) and the DDPM U-Net (``diffusion``, ``ddpm``), fast-profile configuration with the steps
@@ -12,7 +12,8 @@ the last 100 steps, its relative bf16-vs-fp32 difference against the tolerance `
 before the run: 5 %), the seed-to-seed difference beside it, and img/s (training images per second of
 the train steps after the first 10, batch size x steps / seconds, timed around ``train_step``).
 
-A measurement, not a test. Source of the mixed-precision recipe: Micikevicius et al. 2018; PyTorch autocast.
+A measurement, not a test. The file lives in ``docs/results/speed/``, beside (not among) the experiments'
+``docs/results/*.json`` that ``tools/results_page.py`` reads as ``measure`` outputs. Source of the mixed-precision recipe: Micikevicius et al. 2018; PyTorch autocast.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--window", type=int, default=25)
     parser.add_argument("--tolerance", type=float, default=0.05)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "precision.json"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "speed" / "precision.json"))
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     out = {"command": "OMP_NUM_THREADS={} python tools/precision_curves.py --steps {} --window {} --tolerance {}".format(
