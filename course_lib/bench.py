@@ -29,7 +29,9 @@ What is measured (all in one run, so the numbers can be compared):
   :class:`torch.utils.flop_counter.FlopCounterMode` (matrix multiplies and convolutions, forward and
   backward, ``2 x`` multiply-accumulates; elementwise ops, norms and the optimizer are not counted), the
   same for both precisions; ``achieved_flop_per_s`` = flops / median seconds, and its fraction of the
-  square matrix multiply's rate in the same dtype measured in the same run (:func:`matmul_rate`);
+  square matrix multiply's rate in the same dtype measured in the same run (:func:`matmul_rate`), just
+  before that model (stored as the model's ``matmul``; the run's first and last measurements are
+  ``matmul`` and ``matmul_end``: on a shared virtual machine the rate changes over minutes);
 * ``peak_memory_mib``: on CUDA ``torch.cuda.max_memory_allocated`` over the steps (parameters, optimizer
   state, activations; the caching allocator's reserve is not counted); on a CPU the growth of the process's
   resident set during the steps (``VmHWM`` of ``/proc/self/status`` after resetting it through
@@ -540,16 +542,23 @@ def benchmark(device: torch.device | str | None = None, models: tuple[str, ...] 
     path = fast_path(device)
     fast_name = path.name
     load_before = [round(x, 2) for x in os.getloadavg()]
-    matmul = {"fp32": matmul_rate(device, torch.float32, n=matmul_n)}
-    say(f"matmul fp32: {matmul['fp32']['flop_per_s'] / 1e9:.1f} GFLOP/s (n = {matmul['fp32']['n']})")
-    if fast_name != "fp32":
-        matmul[fast_name] = matmul_rate(device, path.dtype, n=matmul_n)
-        say(f"matmul {fast_name}: {matmul[fast_name]['flop_per_s'] / 1e9:.1f} GFLOP/s")
+
+    def rates() -> dict:
+        out = {"fp32": matmul_rate(device, torch.float32, n=matmul_n)}
+        if fast_name != "fp32":
+            out[fast_name] = matmul_rate(device, path.dtype, n=matmul_n)
+        say("matmul " + ", ".join(f"{k} {v['flop_per_s'] / 1e9:.1f} GFLOP/s" for k, v in out.items())
+            + f" (n = {out['fp32']['n']})")
+        return out
+
+    matmul = None
     rows = []
     for name in models:
+        mm = rates()  # before each model: a shared machine's rate can change during a run
+        matmul = matmul or mm
         work = build_workload(name, device, tiny=tiny)
         entry = {"model": name, "description": work.description, "images_per_step": work.images_per_step,
-                 "parameters": work.parameters()}
+                 "parameters": work.parameters(), "matmul": {k: v["flop_per_s"] for k, v in mm.items()}}
         fp32 = time_steps(work, device, FP32, warmup, steps, count=True)
         flops = fp32.pop("flops_per_step")
         entry["flops_per_step"] = flops
@@ -561,12 +570,12 @@ def benchmark(device: torch.device | str | None = None, models: tuple[str, ...] 
                 m.to(memory_format=torch.contiguous_format)
             work.batch = tuple(t.contiguous() for t in work.batch) if isinstance(work.batch, tuple) else work.batch.contiguous()
             entry["breakdown"] = {"fp32": breakdown(work, device, FP32), "fast": fast_parts}
-        for key, res, mm in (("fp32", fp32, "fp32"), ("fast", fast, fast_name)):
+        for key, res, kind in (("fp32", fp32, "fp32"), ("fast", fast, fast_name)):
             seconds = res["step_seconds_median"]
             achieved = flops / seconds
-            entry[key] = {"precision": mm, "channels_last": key == "fast", **res,
+            entry[key] = {"precision": kind, "channels_last": key == "fast", **res,
                           "img_per_s": work.images_per_step / seconds, "achieved_flop_per_s": achieved,
-                          "fraction_of_matmul": achieved / matmul[mm]["flop_per_s"]}
+                          "fraction_of_matmul": achieved / mm[kind]["flop_per_s"]}
         entry["speedup"] = entry["fast"]["img_per_s"] / entry["fp32"]["img_per_s"]
         rows.append(entry)
         say(f"{name}: fp32 {entry['fp32']['img_per_s']:.3g} img/s, {fast_name} {entry['fast']['img_per_s']:.3g} img/s "
@@ -581,16 +590,28 @@ def benchmark(device: torch.device | str | None = None, models: tuple[str, ...] 
                           "chosen_by": path.source},
             "warmup_steps": warmup, "timed_steps": steps, "statistic": "median of the timed steps",
             "tiny": tiny, "flop_counter": "torch.utils.flop_counter.FlopCounterMode, one fp32 step",
-            "memory_method": memory_method(device), "matmul": matmul, "models": rows}
+            "memory_method": memory_method(device), "matmul": matmul, "matmul_end": rates(), "models": rows}
+
+
+def matmul_span(result: dict) -> dict[str, tuple[float, float]]:
+    """``{dtype: (lowest, highest)}`` matrix-multiply rate (FLOP/s) measured over a benchmark run."""
+    seen: dict[str, list[float]] = {}
+    for rec in (result["matmul"], result["matmul_end"]):
+        for k, v in rec.items():
+            seen.setdefault(k, []).append(v["flop_per_s"])
+    for row in result["models"]:
+        for k, v in row["matmul"].items():
+            seen.setdefault(k, []).append(v)
+    return {k: (min(v), max(v)) for k, v in seen.items()}
 
 
 def markdown(result: dict) -> str:
     """The benchmark as a markdown table (one row per model; fp32 and fast path side by side)."""
     fast = result["fast_path"]["autocast_dtype"] or "fp32"
-    mm = result["matmul"]
+    spans = matmul_span(result)
     lines = [f"{result['device_name']} ({result['device']}, {result['threads']} threads), torch {result['torch']}; "
-             f"matmul fp32 {mm['fp32']['flop_per_s'] / 1e9:.0f} GFLOP/s"
-             + (f", {fast} {mm[fast]['flop_per_s'] / 1e9:.0f} GFLOP/s" if fast in mm and fast != "fp32" else ""), "",
+             "matmul " + ", ".join(f"{k} {lo / 1e9:.0f}-{hi / 1e9:.0f} GFLOP/s" for k, (lo, hi) in spans.items())
+             + " over the run", "",
              f"| model | GFLOP/step | fp32 img/s | {fast}+CL img/s | speedup | fp32 % of matmul | {fast} % of matmul "
              f"| fp32 peak MiB | {fast} peak MiB |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
