@@ -215,6 +215,12 @@ def _info(args) -> int:
     print(f"course_lib {importlib.import_module('course_lib').__version__} at {Path(__file__).parent}")
     print(f"profile: {get_profile()}; device: {get_device()}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
+    from .precision import resolve
+
+    try:
+        print(f"training precision: {resolve().describe()} (COURSE_PRECISION, COURSE_CHANNELS_LAST, COURSE_COMPILE)")
+    except ValueError as err:
+        print(f"training precision: {err}")
     if args.full:
         from .profile import describe_full
 
