@@ -90,9 +90,20 @@ def _prune(value):
 
 # --- the inputs of the page ---------------------------------------------------------------------------
 
+NOT_EXPERIMENTS = ("tests", "bench")
+"""The files of ``docs/results/`` that are not an experiment's ``measure`` output."""
+
+
 def load_results(results_dir: Path = RESULTS_DIR) -> dict[str, dict]:
-    """``{experiment: the JSON of measure}`` for every ``results_dir/*.json`` (``tests.json`` excepted)."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json")) if p.stem != "tests"}
+    """``{experiment: the JSON of measure}`` for every ``results_dir/*.json`` (``tests.json`` and ``bench.json``
+    excepted)."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json")) if p.stem not in NOT_EXPERIMENTS}
+
+
+def load_bench(results_dir: Path = RESULTS_DIR) -> dict | None:
+    """The JSON of ``python -m course_lib bench --out docs/results/bench.json`` (None when there is none)."""
+    path = results_dir / "bench.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def load_earlier(results_dir: Path = RESULTS_DIR) -> dict[str, dict]:
@@ -647,18 +658,88 @@ def section_running(earlier: dict) -> str:
     return "\n".join(["## Running the course", "", facts(earlier, "running")])
 
 
+def section_bench(b: dict | None) -> str:
+    """The training-step benchmark (``python -m course_lib bench``) and the issue-15 goals on this machine."""
+    if b is None:
+        return ""
+    fast = b["fast_path"]["autocast_dtype"] or "fp32"
+    mm = b["matmul"]
+    spans = {}
+    for rec in [{k: v["flop_per_s"] for k, v in mm.items()}, {k: v["flop_per_s"] for k, v in b["matmul_end"].items()}] \
+            + [r["matmul"] for r in b["models"]]:
+        for k, v in rec.items():
+            lo, hi = spans.get(k, (v, v))
+            spans[k] = (min(lo, v), max(hi, v))
+    rows = []
+    for r in b["models"]:
+        a, f = r["fp32"], r["fast"]
+        rows.append({"model": r["model"], "what": r["description"], "gflop": r["flops_per_step"] / 1e9,
+                     "fp32": f"{a['img_per_s']:.3g}", "fast": f"{f['img_per_s']:.3g}", "speedup": f"{num(r['speedup'], 2)}×",
+                     "pct": f"{num(100 * a['fraction_of_matmul'], 0)} % / {num(100 * f['fraction_of_matmul'], 0)} %",
+                     "mem": f"{num(a['peak_memory_mib'], 0)} / {num(f['peak_memory_mib'], 0)}"})
+    load = b["load_average_before"][0]
+    lines = [
+        "## Training speed: `python -m course_lib bench`", "",
+        f"`{b['command']}` — measured {b['date']} on {b['device_name']} ({b['device']}, {b['threads']} threads, "
+        f"OMP_NUM_THREADS {b['OMP_NUM_THREADS'] or 'unset'}, PyTorch {b['torch'].split('+')[0]}, load average {num(load, 2)} "
+        f"at the start). One full training step of each model as its experiment trains it (forward, losses, "
+        f"backward, optimizer step) on synthetic batches; warm-up steps excluded ({b['warmup_steps']}), the "
+        f"{b['statistic']} ({b['timed_steps']}) counted. FLOPs per step counted by "
+        f"{b['flop_counter'].split(',')[0].rsplit('.', 1)[-1]} (convolutions and matrix multiplies, forward and "
+        f"backward); the fraction is of the square matrix multiply (n = {mm['fp32']['n']}) measured in the same dtype "
+        f"just before each model: "
+        + ", ".join(f"{k} {num(spans[k][0] / 1e9, 0)}–{num(spans[k][1] / 1e9, 0)} GFLOP/s" for k in spans)
+        + f" over the run (a shared virtual machine's rate changes over minutes). The fast path is {fast} "
+        f"autocast + channels_last (chosen by "
+        f"`{b['fast_path']['chosen_by']}`). Peak memory: {b['memory_method']}.", "",
+        table(rows, [("model", "model", None), ("what", "step", None), ("gflop", "GFLOP / step", 1),
+                     ("fp32", "fp32 img/s", None), ("fast", f"{fast} + CL img/s", None), ("speedup", "speedup", None),
+                     ("pct", f"of matmul rate (fp32 / {fast})", None), ("mem", f"peak MiB (fp32 / {fast})", None)])]
+    p2p = next((r for r in b["models"] if r["model"] == "pix2pix"), None)
+    if p2p is not None and fast != "fp32" and not b["tiny"]:
+        share = p2p["fast"]["fraction_of_matmul"]
+        lines += ["", f"**Issue 15's goals for this CPU** (pix2pix step, 256 × 256): the fast path at least 2× the fp32 "
+                  f"img/s — {'met' if p2p['speedup'] >= 2 else 'not met'} ({num(p2p['speedup'], 2)}×); at least 50 % "
+                  f"of the measured {fast} matrix-multiply rate — {'met' if share >= 0.5 else 'not met'} "
+                  f"({num(100 * share, 0)} %)."]
+        parts = p2p.get("breakdown")
+        if parts:
+            ms32, msf = parts["fp32"]["milliseconds"], parts["fast"]["milliseconds"]
+            lines += ["", f"Where a pix2pix step's time goes (`--explain pix2pix`: torch.profiler, one step after the "
+                      "timed ones, milliseconds per step; profiling slows a step a little):", "",
+                      table([{"part": k, "fp32": ms32[k], "fast": msf[k]} for k in ms32]
+                            + [{"part": "profiled step", "fp32": parts["fp32"]["profiled_step_ms"],
+                                "fast": parts["fast"]["profiled_step_ms"]}],
+                            [("part", "part", None), ("fp32", "fp32 ms", 0), ("fast", f"{fast} + CL ms", 0)])]
+            total, conv = parts["fast"]["profiled_step_ms"], msf["convolution"]
+            gflop, rate = p2p["flops_per_step"] / 1e9, p2p["matmul"][fast] / 1e9
+            best_ms = total - conv + 1000 * gflop / rate  # the convolutions at the matrix multiply's rate
+            lines += ["", f"In the fast path the convolutions take {num(conv, 0)} of {num(total, 0)} ms "
+                      f"({num(1000 * gflop / conv, 0)} GFLOP/s inside them, against the {fast} matrix multiply's "
+                      f"{num(rate, 0)}); the rest, {num(total - conv, 0)} ms, does not get faster with {fast}: Adam's "
+                      f"update of {num(p2p['parameters'] / 1e6, 1)} M parameters ({num(msf['optimizer'], 0)} ms; "
+                      f"{num(ms32['optimizer'], 0)} in fp32: memory-bound), autocast's copies of the weights into {fast} "
+                      f"at every forward ({num(msf['dtype and layout copies'], 0)} ms; "
+                      f"{num(ms32['dtype and layout copies'], 0)} in fp32) and the norms. Even with the convolutions at "
+                      f"the full matrix-multiply rate the step would take {num(best_ms, 0)} ms, "
+                      f"{num(100 * 1000 * gflop / best_ms / rate, 0)} % of that rate."]
+    return "\n".join(lines)
+
+
 def section_autograder_facts(earlier: dict) -> str:
     """Autograder timings, quoted with their dates."""
     return facts(earlier, "autograder")
 
 
-def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dict) -> str:
+def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dict, bench: dict | None = None) -> str:
     """The page as text, from its inputs (:func:`load_results`, :func:`load_earlier`, :func:`count_mutants`,
-    :func:`graded_points` and the test counts of ``docs/results/tests.json``).
+    :func:`graded_points`, the test counts of ``docs/results/tests.json`` and the benchmark, ``bench``:
+    :func:`load_bench` when None).
 
     Raises:
         KeyError: an experiment the page shows has no JSON file (run ``measure`` for it).
     """
+    bench = load_bench() if bench is None else bench
     missing = [n for n in PAGE_EXPERIMENTS if n not in results]
     if missing:
         raise KeyError(f"no docs/results/NAME.json for {missing}: run python tools/results_page.py measure "
@@ -675,6 +756,7 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
         "`docs/results/earlier/`: multi-seed runs that need hours of training, each with its original command and "
         "date. Where the course does not reproduce a paper's finding, the section says so.", "",
         "Contents: [tests and the autograder](#tests-and-the-autograder) · [running the course](#running-the-course) "
+        + ("· [training speed](#training-speed-python--m-course_lib-bench) " if bench else "") +
         "· [02 dense prediction](#notebook-02--dense-prediction) · [03 colorization](#notebook-03--colorization) · "
         "[04, 05, 09 generative models](#notebooks-04-05-and-09--generative-models-one-score-for-all) · "
         "[09 diffusion](#notebook-09--diffusion-4-super-resolution) · "
@@ -682,6 +764,7 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
         "[10 restoration](#notebook-10--restoration)", "",
         section_tests(tests, mutants, points), "", section_autograder_facts(earlier), "",
         section_running(earlier), "",
+        *([section_bench(bench), ""] if bench else []),
         section_dense(results["dense_prediction"], earlier), "",
         section_colorization(results["colorization"], earlier), "",
         section_generative(results, earlier), "",
@@ -702,7 +785,7 @@ TESTS_JSON = RESULTS_DIR / "tests.json"
 def build_page(results_dir: Path = RESULTS_DIR) -> str:
     """The page from the files in the repository (no test collection: the counts come from ``tests.json``)."""
     return render(load_results(results_dir), load_earlier(results_dir), count_mutants(), graded_points(),
-                  json.loads((results_dir / "tests.json").read_text()))
+                  json.loads((results_dir / "tests.json").read_text()), load_bench(results_dir))
 
 
 def main(argv: list[str] | None = None) -> int:
