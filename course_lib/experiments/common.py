@@ -114,13 +114,18 @@ class ExperimentConfig:
 
 # --- data and optimisers ----------------------------------------------------------------------------
 
-def random_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0) -> Iterator[tuple[torch.Tensor, ...]]:
+def random_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0,
+                   generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
     """Endless random mini-batches of aligned tensors: each epoch is a fresh permutation (a generator
     seeded with ``seed``), cut into ``len // batch_size`` full batches (the remainder is dropped).
 
     Args:
         tensors: tensors with the same first dimension ``N``.
         batch_size: rows per batch (1 <= batch_size <= N).
+        seed: seeds the permutations' own generator.
+        generator: draw the permutations from this generator instead (``seed`` is then unused), for a
+            caller that draws more from the same generator between batches (latents, shifts, flips): each
+            epoch's permutation is drawn when its first batch is asked for.
 
     Yields:
         Tuples of ``len(tensors)`` tensors of ``batch_size`` rows (indexing copies them).
@@ -135,7 +140,7 @@ def random_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0) -> It
         raise ValueError(f"random_batches needs tensors of one length, got {[len(t) for t in tensors]}")
     if not 1 <= batch_size <= n:
         raise ValueError(f"batch_size must be in [1, {n}] for {n} examples, got {batch_size}")
-    g = torch.Generator().manual_seed(seed)
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
     while True:
         order = torch.randperm(n, generator=g)
         for i in range(0, n - batch_size + 1, batch_size):

@@ -67,12 +67,8 @@ def build(cfg: Config, member: str = "dcgan_fashion", seed: int = 0) -> common.R
         from ..data.fashion_mnist import fashion_mnist_tensors
 
         x, _ = fashion_mnist_tensors("train", cfg.n_train, value_range="-1,1", pad_to=32)
-        n, b = len(x), cfg.batch_size
-        while True:
-            order = torch.randperm(n, generator=g)
-            for i in range(0, n - b + 1, b):
-                real = x[order[i:i + b]]
-                yield real, torch.randn(b, gan.nz, generator=g)
+        for (real,) in common.random_batches(x, batch_size=cfg.batch_size, generator=g):
+            yield real, torch.randn(cfg.batch_size, gan.nz, generator=g)
 
     return common.Run(models={"gan": gan, "G": gan.G, "D": gan.D}, stored={"gan": member}, steps=cfg.steps,
                       batches=batches, state={"opt_G": opt_G, "opt_D": opt_D})

@@ -115,12 +115,7 @@ def build(cfg: Config, member: str = "ddpm", seed: int = 0) -> common.Run:
         from ..data.fashion_mnist import fashion_mnist_tensors
 
         x, _ = fashion_mnist_tensors("train", cfg.n_train, value_range="-1,1")
-        order, pos, b = torch.randperm(len(x), generator=g), 0, cfg.batch_size
-        while True:
-            if pos + b > len(order):
-                order, pos = torch.randperm(len(x), generator=g), 0
-            x0 = x[order[pos:pos + b]]
-            pos += b
+        for (x0,) in common.random_batches(x, batch_size=cfg.batch_size, generator=g):
             yield x0.flip(-1) if torch.rand((), generator=g) < 0.5 else x0  # garments are left-right symmetric enough
 
     return common.Run(models={"net": net, "ema": ema}, stored={"ema": f"diffusion_{member}"}, steps=steps,

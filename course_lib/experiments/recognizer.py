@@ -71,12 +71,8 @@ def build(cfg: Config, member: str = "fashion_recognizer", seed: int = 0) -> com
 
     def batches():
         x, y = fashion_mnist_tensors("train", cfg.n_train, value_range="-1,1", pad_to=32)
-        b = cfg.batch_size
-        while True:
-            order = torch.randperm(len(x), generator=g)
-            for i in range(0, len(x) - b + 1, b):
-                idx = order[i:i + b]
-                yield random_shift(x[idx], cfg.max_shift, g), y[idx]
+        for xb, yb in common.random_batches(x, y, batch_size=cfg.batch_size, generator=g):
+            yield random_shift(xb, cfg.max_shift, g), yb
 
     return common.Run(models={"net": net}, stored={"net": member}, steps=steps, batches=batches,
                       state={"opt": opt, "sched": sched})

@@ -65,11 +65,8 @@ def build(cfg: Config, member: str = "vae_fashion_z16", seed: int = 0) -> common
         from ..data.fashion_mnist import fashion_mnist_tensors
 
         x, _ = fashion_mnist_tensors("train", cfg.n_train, value_range="-1,1", pad_to=32)
-        n, b = len(x), cfg.batch_size
-        while True:
-            order = torch.randperm(n, generator=g)
-            for i in range(0, n - b + 1, b):
-                yield x[order[i:i + b]]
+        for (real,) in common.random_batches(x, batch_size=cfg.batch_size, generator=g):
+            yield real
 
     return common.Run(models={"vae": model}, stored={"vae": member}, steps=getattr(cfg, f"steps_z{Z_DIMS[member]}"),
                       batches=batches, state={"opt": opt})
