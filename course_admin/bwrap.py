@@ -68,15 +68,20 @@ _SET_LIMITS = ("import json,os,resource,sys\n"
                "for k,v in json.loads(sys.argv[1]).items(): resource.setrlimit(getattr(resource,k),(v,v))\n"
                "os.execv(sys.argv[2],sys.argv[2:])")
 # Run on the host when the grader is root: bwrap in a new pids cgroup, removed when bwrap exits.
-# argv: cgroup root, pids.max, bwrap command. Empty cgroups left by a killed launcher are removed first.
+# argv: cgroup root, pids.max, bwrap command. Empty cgroups left by a killed launcher (one whose pid
+# in the name is gone) are removed first; a running launcher's cgroup is never touched.
 _PIDS_LAUNCHER = (
-    "import os,sys,time,uuid\n"
+    "import ctypes,os,sys,time,uuid\n"
+    "ctypes.CDLL(None).prctl(1,9)\n"  # PR_SET_PDEATHSIG SIGKILL: dies with the grader, and bwrap with it
+    "if os.getppid()==1: sys.exit(137)\n"
     "root,limit,cmd=sys.argv[1],sys.argv[2],sys.argv[3:]\n"
-    "for n in os.listdir(root):\n"
-    " if n.startswith('course-bwrap-'):\n"
+    "for n in os.listdir(root):\n"  # course-bwrap-<launcher pid>-<random>: its launcher is gone
+    " try: os.kill(int(n.split('-')[2]),0) if n.startswith('course-bwrap-') else 1/0\n"
+    " except ProcessLookupError:\n"
     "  try: os.rmdir(os.path.join(root,n))\n"
     "  except OSError: pass\n"
-    "cg=os.path.join(root,'course-bwrap-'+uuid.uuid4().hex[:12])\n"
+    " except Exception: pass\n"
+    "cg=os.path.join(root,'course-bwrap-%d-%s'%(os.getpid(),uuid.uuid4().hex[:8]))\n"
     "os.mkdir(cg)\n"
     "open(os.path.join(cg,'pids.max'),'w').write(limit)\n"
     "pid=os.fork()\n"
@@ -84,9 +89,13 @@ _PIDS_LAUNCHER = (
     " open(os.path.join(cg,'cgroup.procs'),'w').write(str(os.getpid()))\n"
     " os.execv(cmd[0],cmd)\n"
     "st=os.waitpid(pid,0)[1]\n"
-    "for _ in range(200):\n"  # the PID namespace's last processes take a moment to go
+    "for _ in range(500):\n"  # whatever is left in the cgroup is killed; it may take a moment to go
     " try: os.rmdir(cg); break\n"
-    " except OSError: time.sleep(0.02)\n"
+    " except OSError: pass\n"
+    " for p in open(os.path.join(cg,'cgroup.procs')).read().split():\n"
+    "  try: os.kill(int(p),9)\n"
+    "  except OSError: pass\n"
+    " time.sleep(0.02)\n"
     "sys.exit(os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128+os.WTERMSIG(st))")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -96,6 +97,15 @@ def test_checkout_git_assignments_and_host_tmp_are_not_visible(work):
 
 def test_root_venv_and_course_lib_are_read_only(work):
     site = sysconfig.get_paths()["purelib"]
+    try:
+        _read_only(work, site)
+    finally:  # a broken sandbox must not leave a .pth in the venv
+        for path in (Path(site, "evil.pth"), COURSE_LIB / "evil.py"):
+            if path.exists():
+                path.unlink()
+
+
+def _read_only(work, site):
     got = run(TRY + f"""
         print(json.dumps({{
             "pth": attempt(lambda: open({site!r} + "/evil.pth", "w")),
@@ -104,7 +114,7 @@ def test_root_venv_and_course_lib_are_read_only(work):
             "root": attempt(lambda: open("/evil", "w")),
             "usr": attempt(lambda: open("/usr/evil", "w")),
             "stdlib": attempt(lambda: open({os.path.realpath(os.__file__)!r}, "a")),
-            "chmod": attempt(lambda: os.chmod({site!r}, 0o777)),
+            "chmod": attempt(lambda: os.chmod({site!r}, {os.stat(site).st_mode & 0o7777})),  # same mode
             "work": attempt(lambda: open("/work/mine.txt", "w").write("x")),
         }}))""", work)
     assert got.pop("work") == "ok"
@@ -258,37 +268,141 @@ def test_ten_gb_allocation_fails(work):
     assert got["r"] == "MemoryError"
 
 
+FORK = """
+    import json, os, time
+    n = 0
+    while n < 200:  # bounded, so that a broken sandbox fails the test rather than the machine
+        try:
+            pid = os.fork()
+        except OSError as e:
+            break
+        if pid == 0:
+            time.sleep(30)  # forked and sleeping: gone only if the sandbox's end kills them
+            os._exit(0)
+        n += 1
+    print(json.dumps({"forked": n, "procs": len([p for p in os.listdir("/proc") if p.isdigit()])}), flush=True)
+    os._exit(0)"""
+
+
 def test_fork_bomb_is_contained(work):
-    """Children that fork until refused: refused at the limit (RLIMIT_NPROC, or the pids cgroup
-    when the grader is root), and every one of them is gone when the sandbox's command ends."""
+    """Forking until refused: refused at the limit (RLIMIT_NPROC, or the pids cgroup when the
+    grader is root), and the sleeping children are gone when the sandbox's command ends."""
     start = time.monotonic()
-    got = run("""
-        import json, os, time
-        n = 0
-        while n < 5000:
-            try:
-                pid = os.fork()
-            except OSError as e:
-                break
-            if pid == 0:
-                try:
-                    while True:
-                        os.fork()  # each child forks on: a real fork bomb, capped
-                except OSError:
-                    time.sleep(30)
-                os._exit(0)
-            n += 1
-        time.sleep(0.5)
-        print(json.dumps({"forked": n, "procs": len([p for p in os.listdir("/proc") if p.isdigit()])}), flush=True)
-        os._exit(0)""", work, timeout=60, rlimits={"RLIMIT_NPROC": 32})
-    assert got["forked"] < 32 and got["procs"] <= 32 + bwrap.NPROC_SLACK, got
-    assert time.monotonic() - start < 30  # the sleeping children died with the sandbox
-    out = subprocess.run(["pgrep", "-f", "each child forks on"], capture_output=True, text=True)
+    got = run(FORK, work, timeout=60, rlimits={"RLIMIT_NPROC": 32})
+    assert got["forked"] < 32 + bwrap.NPROC_SLACK and got["procs"] <= 32 + bwrap.NPROC_SLACK, got
+    assert time.monotonic() - start < 25  # not waiting for the sleepers
+    out = subprocess.run(["pgrep", "-f", "forked and sleeping"], capture_output=True, text=True)
     assert out.stdout.strip() == "", out.stdout
-    if os.geteuid() == 0:
-        from course_admin.limits import PidsCgroup
-        root = PidsCgroup.root()
-        assert root is None or not [n for n in os.listdir(root) if n.startswith("course-bwrap-")]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the pids cgroup is for a grader that is root")
+def test_pids_cgroup_of_a_root_grader_is_removed_afterwards(work):
+    from course_admin.limits import PidsCgroup
+    if PidsCgroup.root() is None:
+        pytest.skip("no writable pids cgroup here")
+    sandbox = bwrap.BwrapSandbox([], str(work), rlimits={"RLIMIT_NPROC": 16})
+    p = subprocess.Popen(sandbox.command([sys.executable, "-I", "-c", "import time; time.sleep(2)"]))
+    try:
+        cgroup = Path("/")
+        for _ in range(200):  # bwrap, once the launcher has moved it into its cgroup
+            for child in Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split():
+                lines = Path(f"/proc/{child}/cgroup").read_text().splitlines()
+                line = [l for l in lines if ":pids:" in l] or [l for l in lines if l.startswith("0::")]
+                cgroup = Path(str(PidsCgroup.root()) + line[0].split(":", 2)[2])
+            if cgroup.name.startswith("course-bwrap-"):
+                break
+            time.sleep(0.02)
+        assert cgroup.name.startswith("course-bwrap-") and (cgroup / "pids.max").read_text().strip() == "20"
+        assert p.wait(timeout=60) == 0
+    finally:
+        p.kill()
+    assert not cgroup.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists("/usr/bin/python3"),
+                    reason="shows a grader that is an ordinary user, from root (setpriv, the system's python3)")
+def test_a_grader_that_is_an_ordinary_user_gets_the_same_sandbox(monkeypatch):
+    """As instructors run it: bwrap started by an unprivileged user (here nobody, through
+    setpriv; the system's python3, since the venv's interpreter may live in root's home). The
+    uid is 65534 and without capabilities, / is read-only, /work writable, and RLIMIT_NPROC caps
+    the sandbox's own processes even while the same user has more processes outside."""
+    monkeypatch.setattr(bwrap, "_python_prefixes", lambda: [])
+    work = tempfile.mkdtemp(prefix="course-bwrap-test-")
+    os.chown(work, 65534, 65534)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    outside = [subprocess.Popen(nobody + ["sleep", "60"]) for _ in range(12)]
+    try:
+        sandbox = bwrap.BwrapSandbox([], work, python="/usr/bin/python3", pids_cgroup=False,
+                                     rlimits={"RLIMIT_NPROC": 10, "RLIMIT_AS": 2 * 2**30})
+        code = textwrap.dedent(FORK).replace('print(json.dumps({', """st = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
+print(json.dumps({"uid": os.getuid(), "cap": st["CapEff"].strip(), "root_w": os.access("/", os.W_OK),
+    "work_w": os.access("/work", os.W_OK), """)
+        out = subprocess.run(nobody + sandbox.command(["/usr/bin/python3", "-I", "-c", code]),
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        for p in outside:
+            p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout)
+    assert got["uid"] == 65534 and int(got["cap"], 16) == 0 and not got["root_w"] and got["work_w"], got
+    assert 0 < got["forked"] < 10, got
+
+
+def test_sandbox_dies_with_the_grader(work):
+    """A "grader" process starts the sandbox and is killed (SIGKILL): the sandbox goes too."""
+    marker = f"course-bwrap-orphan-{os.getpid()}"
+    sandbox = bwrap.BwrapSandbox([], str(work))
+    code = f"import time; open('/work/started', 'w').close(); time.sleep(60)  # {marker}"
+    cmd = sandbox.command([sys.executable, "-I", "-c", code])
+    grader = subprocess.Popen([sys.executable, "-c", f"import subprocess, time; subprocess.Popen({cmd!r}); time.sleep(60)"])
+    try:
+        for _ in range(200):
+            if (work / "started").exists():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the sandbox did not start")
+        grader.kill()
+        grader.wait()
+        for _ in range(100):
+            if subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode != 0:
+                return
+            time.sleep(0.1)
+        pytest.fail("the sandbox outlived the grader that started it")
+    finally:
+        grader.kill()
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+        for pid in left:  # only what this test started: the marker holds the test's pid
+            os.kill(int(pid), 9)
+
+
+def test_no_way_to_the_graders_terminal(work):
+    """Started with a terminal as its controlling terminal (as when an instructor grades in a
+    shell), the sandbox cannot open it (``/dev/tty``) or type into it (TIOCSTI): a new session."""
+    import fcntl
+    import pty
+    import termios
+    leader, follower = pty.openpty()
+    sandbox = bwrap.BwrapSandbox([], str(work))
+    code = TRY + textwrap.dedent("""
+        import fcntl, termios
+        print(json.dumps({"tty": attempt(lambda: open("/dev/tty", "w")),
+                          "sti": attempt(lambda: fcntl.ioctl(0, termios.TIOCSTI, b"x"))}))""")
+
+    def take_terminal():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    try:
+        out = subprocess.run(sandbox.command([sys.executable, "-I", "-c", code]), stdin=follower,
+                             capture_output=True, text=True, timeout=60, start_new_session=True,
+                             preexec_fn=take_terminal)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["tty"] == "ENXIO" and got["sti"] in ("EPERM", "EIO"), got
 
 
 def test_stdin_and_stdout_pass_through(work):
