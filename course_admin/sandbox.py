@@ -66,11 +66,21 @@ class Sandbox:
     """
 
     def __init__(self, course_root: Path, limits: Limits | None = None, namespaces: bool | None = None,
-                 keep: bool = False):
+                 keep: bool = False, unsafe_no_sandbox: bool = False):
         self.root = Path(course_root).resolve()
         self.limits = limits or Limits()
         self.namespaces = mechanisms()["namespaces"] if namespaces is None else namespaces
         self.keep = keep
+        self.unsafe_no_sandbox = unsafe_no_sandbox
+        if not unsafe_no_sandbox:
+            from . import bwrap
+
+            works, why = bwrap.available()
+            if not works:
+                raise bwrap.SandboxUnavailable(
+                    f"cannot grade: the sandbox (bubblewrap) does not work here ({why}). Install it "
+                    "(sudo apt-get install bubblewrap) or, on a machine where only trusted code is graded, "
+                    "pass --unsafe-no-sandbox")
         self.base = Path(tempfile.mkdtemp(prefix="course-grader-"))
         self._templates: dict[str, Path] = {}
         self._api = None
@@ -198,40 +208,59 @@ class Sandbox:
             result.messages.append("for review: the code " + ", ".join(sorted(set(flags))))
 
         marker = uuid.uuid4().hex
-        spec = {"course": str(course), "assignment": assignment, "student": student,
-                "db_url": f"sqlite:///{private / 'gradebook.db'}", "report": str(private / "report.json"),
-                "cell_timeout": self.limits.cell_timeout, "max_output_bytes": self.limits.max_output_bytes,
-                "network_namespace": self.namespaces and not self.limits.network,
-                "hide": self._hidden_paths() if self.namespaces else [], "bind": [str(course), str(view)],
-                "rlimits": self.limits.rlimits(self.namespaces)}
-        spec_path = private / "spec.json"
-        spec_path.write_text(json.dumps(spec))
-        kernels = box / "jupyter" / "kernels" / "python3"
-        kernels.mkdir(parents=True)
-        (kernels / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, JAIL, "kernel", str(spec_path), "--",
-                     sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (sandboxed grader)", "language": "python"}))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
-        env.update({"HOME": str(box / "home"), "TMPDIR": str(box / "tmp"), "JUPYTER_PATH": str(box / "jupyter"),
-                    "JUPYTER_DATA_DIR": str(box / "jupyter"), "JUPYTER_RUNTIME_DIR": str(box / "runtime"),
-                    "JUPYTER_CONFIG_DIR": str(box / "config"), "IPYTHONDIR": str(box / "ipython"),
-                    "MPLCONFIGDIR": str(box / "tmp"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                    "PYTHONDONTWRITEBYTECODE": "1", MARKER: marker,
-                    "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")})
-        cmd = [sys.executable, JAIL, "grade", str(spec_path)]
-        if self.namespaces:
-            cmd = (UNSHARE if not self.limits.network else [a for a in UNSHARE if a != "--net"]) + cmd
-
+        (course / "autograded" / student / assignment).mkdir(parents=True, exist_ok=True)
+        scores: dict[str, dict[str, tuple[float | None, bool]]] = {}
         before = fingerprint(self.root)
-        # processes: RLIMIT_NPROC in the user namespace; as root it does not bind, so a pids cgroup
-        cgroup = PidsCgroup.create(self.limits.max_processes + 32) if os.geteuid() == 0 else None
-        if os.geteuid() == 0 and cgroup is None and not getattr(Sandbox, "_warned", False):
-            Sandbox._warned = True
-            warnings.warn("grading as root without a writable pids cgroup: a fork bomb is not contained")
-        with open(work / "grader.log", "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, preexec_fn=functools.partial(_new_session, cgroup))
+        for path in sorted(dest.glob("*.ipynb")):
+            scores[path.stem] = self._grade_notebook(work, course, private, box, assignment, student, path, marker,
+                                                     result)
+        if fingerprint(self.root) != before:
+            result.messages.append("WARNING: files of the course folder changed while this submission was graded")
+        with self._lock, warnings.catch_warnings():
+            # nbgrader 0.9.6 + SQLAlchemy 2: "Object of type <SubmittedAssignment> not in session" on
+            # update_or_create_submission; the rows are stored all the same
+            warnings.filterwarnings("ignore", message="Object of type <Submitted")
+            self._merge(course, scores, assignment, student, submitted, result)
+
+    # -- one notebook, with the tests outside the student's reach
+    def _grade_notebook(self, work, course, private, box, assignment, student, path, marker, result) -> dict:
+        """Run ``course_admin.boundary.trusted`` on one submitted notebook: the tests in that process,
+        the student's cells in a bubblewrap sandbox (:mod:`course_admin.bwrap`). Returns
+        ``{grade_id: (auto_score, needs_manual_grade)}``."""
+        from . import bwrap
+        from .boundary import trusted
+
+        source = self.root / "source" / assignment / path.name
+        if not source.is_file():
+            result.messages.append(f"{path.name} is not a notebook of {assignment}; it was not graded")
+            return {}
+        home = work / "student"  # the sandbox's /work: the submitted files, the notebook left out
+        copy_tree(path.parent, home)
+        (home / path.name).unlink(missing_ok=True)
+        server_argv = [sys.executable, "-I", trusted.SERVER]
+        env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", MARKER: marker,
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp"}
+        rlimits = self.limits.rlimits(True)
+        if self.unsafe_no_sandbox:
+            argv, popen_env = server_argv, {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
+        else:
+            box_ = bwrap.BwrapSandbox(ro_paths=bwrap.default_ro_paths() + [str(Path(trusted.SERVER).parent)],
+                                      workdir=str(home), env=env, rlimits=rlimits)
+            argv, popen_env, rlimits = box_.command(server_argv), {"PATH": os.environ.get("PATH", "")}, {}
+        spec = {"source": str(source), "submission": str(path), "notebook_out":
+                str(course / "autograded" / student / assignment / path.name),
+                "release": str(self.root / "release" / assignment / path.name),
+                "report": str(private / f"report-{path.stem}.json"), "cell_timeout": self.limits.cell_timeout or
+                self._course_cell_timeout(), "sandbox_argv": argv, "sandbox_env": popen_env,
+                "sandbox_cwd": str(home), "rlimits": rlimits}
+        spec_path = private / f"spec-{path.stem}.json"
+        spec_path.write_text(json.dumps(spec))
+        env_trusted = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
+        env_trusted.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", MARKER: marker})
+        with open(work / "grader.log", "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "course_admin.boundary.trusted", str(spec_path)],
+                                    cwd=private, env=env_trusted, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
             try:
                 proc.wait(timeout=self.limits.notebook_timeout)
             except subprocess.TimeoutExpired:
@@ -239,40 +268,30 @@ class Sandbox:
                                        "one notebook); cells not graded by then score 0")
             finally:
                 _kill_sandbox(proc, marker)
-                if cgroup is not None:
-                    cgroup.remove()
-        if fingerprint(self.root) != before:
-            result.messages.append("WARNING: files of the course folder changed while this submission was graded")
-
         report = {}
-        if (private / "report.json").is_file():
-            report = json.loads((private / "report.json").read_text())
-        for key, why in report.get("stopped_cells", {}).items():
-            result.messages.append(f"{key}: {why}")
-        if report and not report.get("success"):
-            result.messages.append("nbgrader could not grade this notebook: "
-                                   + (report.get("error") or "see the grader log").strip().splitlines()[-1][:300])
-        elif not report:
-            result.messages.append("the grader stopped before it finished: "
-                                   + (work / "grader.log").read_text(errors="replace")[-300:].strip())
-        with self._lock, warnings.catch_warnings():
-            # nbgrader 0.9.6 + SQLAlchemy 2: "Object of type <SubmittedAssignment> not in session" on
-            # update_or_create_submission; the rows are stored all the same
-            warnings.filterwarnings("ignore", message="Object of type <Submitted")
-            self._merge(course, private, assignment, student, submitted, result)
+        if Path(spec["report"]).is_file():
+            report = json.loads(Path(spec["report"]).read_text())
+        result.messages += report.get("messages", [])
+        result.messages += [f"{gid}: {why}" for gid, why in report.get("stopped", {}).items()]
+        if not report.get("success"):
+            why = report.get("error") or (work / "grader.log").read_text(errors="replace")[-300:].strip()
+            result.messages.append(f"the grader could not grade {path.name}: {why[:300]}")
+            return {}
+        return {gid: (g["auto"], bool(g["manual"])) for gid, g in report["grades"].items()}
+
+    def _course_cell_timeout(self) -> int:
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        try:
+            return int(config.Execute.timeout)
+        except (AttributeError, TypeError, ValueError):
+            return 60
 
     # -- back into the course
-    def _merge(self, course, private, assignment, student, submitted, result) -> None:
-        from nbgrader.api import Gradebook, MissingEntry
+    def _merge(self, course, scores, assignment, student, submitted, result) -> None:
+        from nbgrader.api import Gradebook
 
-        scores: dict[str, dict[str, tuple[float | None, bool]]] = {}
-        try:
-            with Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
-                submission = gb.find_submission(assignment, student)
-                for notebook in submission.notebooks:
-                    scores[notebook.name] = {g.name: (g.auto_score, g.needs_manual_grade) for g in notebook.grades}
-        except MissingEntry:
-            pass
         graded_dir = course / "autograded" / student / assignment
         out_dir = self.root / "autograded" / student / assignment
         if out_dir.exists():

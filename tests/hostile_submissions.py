@@ -120,11 +120,12 @@ EXPECTED = {
     "untouched": (0, "is not written yet"),
     "calls_reference": (6, "calls course_lib.receptive_field.conv_output_size"),
     "loop": (4, "ran longer than"),
-    "exit": (4, "the kernel died"),
+    "exit": (4, "died while this cell ran"),
     # the bomb stops at the process limit (BlockingIOError), or the kernel hangs until the cell's wall clock
-    "fork_bomb": (4, ("name 'receptive_field_of_stack' is not defined", "ran longer than", "the kernel died")),
+    "fork_bomb": (4, ("name 'receptive_field_of_stack' is not defined", "ran longer than", "died while this cell ran")),
     "alloc_and_output": (6, "MemoryError"),
     "intruder": (10, "for review"),
     "tampered_tests": (4, ("deleted cells put back", "is wrong")),
-    "patch_torch": (0, "changed code that the tests rely on"),
+    # patching torch in its own process changes nothing in the grader's: the honest score, flagged for review
+    "patch_torch": (10, "for review"),
 }
