@@ -162,18 +162,20 @@ class BwrapSandbox:
         env = {"PATH": PATH, "HOME": INSIDE_WORK, "TMPDIR": "/tmp", "LANG": "C.UTF-8", **self.env}
         for key, value in env.items():
             cmd += ["--setenv", key, value]
-        binds = self._binds()
-        # Everything outside /work first, then /work, then what lies under it (on top of it).
-        for path in [p for p in binds if not _under(p, INSIDE_WORK)]:
-            cmd += _bind(path)
+        # The fresh /proc, /dev and tmpfs /tmp first, then the read-only binds (a checkout under the
+        # host's /tmp stays visible: bound on top of the tmpfs), then /work, then what lies under /work.
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         for path, mb in (("/tmp", self.tmp_mb), ("/dev/shm", min(self.tmp_mb, SHM_MB))):
             cmd += (["--size", str(int(mb) * 2**20)] if _supports_size() else []) + ["--tmpfs", path]
+        binds = self._binds()
+        for path in [p for p in binds if not _under(p, INSIDE_WORK)]:
+            cmd += _bind(path)
         cmd += ["--bind", workdir, INSIDE_WORK]
         for path in sorted((p for p in binds if _under(p, INSIDE_WORK)), key=len):
             cmd += _bind(path)
         # bwrap's / and /dev are tmpfs without a size: read-only, or they are a way round the /tmp quota
-        cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", INSIDE_WORK, "--", self.python, "-I", "-S", "-c", _SET_LIMITS,
+        cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", INSIDE_WORK,
+                "--", self.python, "-I", "-S", "-c", _SET_LIMITS,
                 json.dumps({k: int(v) for k, v in self.rlimits.items()}), *argv]
         if os.geteuid() == 0 and self._use_pids_cgroup():
             from .limits import PidsCgroup

@@ -95,6 +95,36 @@ def test_checkout_git_assignments_and_host_tmp_are_not_visible(work):
     assert got["course_lib"] is True
 
 
+def test_extra_read_only_paths_even_under_the_hosts_tmp(work):
+    """What the grader adds (ro_paths) is there and read-only, also under the host's /tmp (a
+    checkout in /tmp, as CI may have it), while the rest of the host's /tmp is not."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as host_tmp:
+        Path(host_tmp, "server").mkdir()
+        Path(host_tmp, "server", "server.py").write_text("print('served')")
+        Path(host_tmp, "hidden.txt").write_text("hidden test")
+        got = run(TRY + f"""
+            import subprocess, sys
+            print(json.dumps({{"read": open({host_tmp!r} + "/server/server.py").read(),
+                               "write": attempt(lambda: open({host_tmp!r} + "/server/x.py", "w")),
+                               "hidden": os.path.exists({host_tmp!r} + "/hidden.txt")}}))""",
+                  work, ro_paths=[str(Path(host_tmp, "server"))])
+    assert got == {"read": "print('served')", "write": "EROFS", "hidden": False}, got
+
+
+def test_no_descriptor_of_the_host_is_inherited(work):
+    """Only stdin, stdout and stderr come in (an open folder of the host would be a way out)."""
+    got = run("""
+        import json, os
+        fds = {}
+        for f in os.listdir("/proc/self/fd"):
+            try:
+                fds[f] = os.readlink("/proc/self/fd/" + f)
+            except OSError:  # listdir's own descriptor, closed by now
+                pass
+        print(json.dumps(fds))""", work)
+    assert set(got) == {"0", "1", "2"}, got
+
+
 def test_root_venv_and_course_lib_are_read_only(work):
     site = sysconfig.get_paths()["purelib"]
     try:
