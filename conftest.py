@@ -19,6 +19,7 @@ SLOW_FILES = {
     "test_release_setup.py",  # a released notebook in a fresh virtual environment
     "test_build.py",  # builds executed notebooks with a kernel
     "test_browser.py",  # JupyterLab in a real browser
+    "test_boundary.py",  # grades notebooks through the boundary (a sandboxed process per notebook)
 }
 """Test files whose every test is slow."""
 

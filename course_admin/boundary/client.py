@@ -70,6 +70,7 @@ def _stub(name):
 _rebuild_module, _callback = _stub("rebuild_module"), _stub("callback")
 
 _ALLOWED_NP = {"b", "i", "u", "f", "c"}
+MAX_REPLY_BYTES = 1 << 30  # a reply larger than this stops the sandbox (the grader's memory is not the student's)
 
 
 class Client:
@@ -152,7 +153,11 @@ class Client:
         self._send(message)
         while True:
             head = self._read_exact(8)
-            reply = self._decode(self._read_exact(struct.unpack(">Q", head)[0]))
+            size = struct.unpack(">Q", head)[0]
+            if size > MAX_REPLY_BYTES:
+                self.kill()
+                raise SandboxDied(f"the student's code sent {size} bytes at once (more than {MAX_REPLY_BYTES})")
+            reply = self._decode(self._read_exact(size))
             if reply.get("stdout"):
                 self.output.append(reply["stdout"])
             if reply.get("kind") == "callback":
@@ -209,7 +214,10 @@ class Client:
                     raise RemoteError("a scalar of an unsupported dtype")
                 return np.frombuffer(v["data"], dtype=dtype)[0]
             if tag == "dtype":
-                return getattr(torch, str(v["name"]).replace("torch.", ""))
+                dtype = getattr(torch, str(v["name"]).replace("torch.", ""), None)
+                if not isinstance(dtype, torch.dtype):
+                    raise RemoteError(f"not a dtype: {v['name']!r}")
+                return dtype
             if tag == "device":
                 return torch.device(str(v["name"]))
             if tag == "size":
@@ -337,17 +345,18 @@ class Client:
                     new = self.value(encoded, tensors)
                 except Exception:  # noqa: BLE001
                     continue
-                old = getattr(obj, name, None)
+                # only attributes the grader's object already has, as data of the same kind (a test's
+                # recorder filling its list); never a new attribute or a method
+                old = obj.__dict__.get(name, None) if hasattr(obj, "__dict__") else None
+                if name not in getattr(obj, "__dict__", {}) or callable(old):
+                    continue
                 if isinstance(old, list) and isinstance(new, list):
                     old[:] = new
                 elif isinstance(old, dict) and isinstance(new, dict):
                     old.clear()
                     old.update(new)
-                else:
-                    try:
-                        setattr(obj, name, new)
-                    except Exception:  # noqa: BLE001
-                        pass
+                elif type(old) is type(new) and isinstance(old, (bool, int, float, str, tuple, torch.Tensor)):
+                    obj.__dict__[name] = new
         if module is not None and "__module__" in reply.get("states", {}):
             for path, flag in reply["states"]["__module__"]["training"]:
                 try:
