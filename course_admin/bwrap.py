@@ -3,7 +3,8 @@
 :class:`BwrapSandbox` builds the command line; the grader runs it as
 ``subprocess.Popen(sandbox.command([sys.executable, "-I", server]), stdin=PIPE, stdout=PIPE, ...)``
 and talks to the process over the inherited pipes (bwrap passes stdin, stdout, stderr and any
-other inherited descriptor through unchanged). What the sandboxed process gets:
+other inherited descriptor through unchanged). The exit status is the command's, or 128 + N when
+a signal N killed it (bwrap's convention). What the sandboxed process gets:
 
 * its own user, PID, mount, network, IPC, UTS and cgroup namespaces (``--unshare-all``), uid and
   gid 65534 inside, no capabilities (``--cap-drop ALL``), no way to make a further user namespace
@@ -18,8 +19,9 @@ other inherited descriptor through unchanged). What the sandboxed process gets:
   a size-limited tmpfs ``/tmp`` (``--size``), and the read-write ``workdir`` at ``/work``. The
   checkout's ``.git`` and ``assignments/``, the host's ``/tmp``, ``/run`` (and its sockets),
   ``/var``, ``/home`` and ``/root`` apart from the Python installation are not there;
-* no network: a new network namespace has only a loopback device that is down, and abstract
-  unix sockets belong to the network namespace, so the host's (and the grader's) are out of reach;
+* no network: a new network namespace has only its own loopback device (the host's
+  ``127.0.0.1`` is another one), and abstract unix sockets belong to the network namespace, so
+  the host's (and the grader's) are out of reach;
 * an environment of exactly ``PATH``, ``HOME=/work``, ``TMPDIR=/tmp``, ``LANG=C.UTF-8`` and
   :attr:`BwrapSandbox.env` (``--clearenv``);
 * the resource limits of :attr:`BwrapSandbox.rlimits`, set inside the sandbox by a three-line
@@ -71,7 +73,7 @@ _SET_LIMITS = ("import json,os,resource,sys\n"
 # argv: cgroup root, pids.max, bwrap command. Empty cgroups left by a killed launcher (one whose pid
 # in the name is gone) are removed first; a running launcher's cgroup is never touched.
 _PIDS_LAUNCHER = (
-    "import ctypes,os,sys,time,uuid\n"
+    "import ctypes,os,signal,sys,time,uuid\n"
     "ctypes.CDLL(None).prctl(1,9)\n"  # PR_SET_PDEATHSIG SIGKILL: dies with the grader, and bwrap with it
     "if os.getppid()==1: sys.exit(137)\n"
     "root,limit,cmd=sys.argv[1],sys.argv[2],sys.argv[3:]\n"
@@ -96,7 +98,9 @@ _PIDS_LAUNCHER = (
     "  try: os.kill(int(p),9)\n"
     "  except OSError: pass\n"
     " time.sleep(0.02)\n"
-    "sys.exit(os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128+os.WTERMSIG(st))")
+    "if os.WIFSIGNALED(st):\n"  # the same status as bwrap's: killed by the same signal
+    " signal.signal(os.WTERMSIG(st),signal.SIG_DFL); os.kill(os.getpid(),os.WTERMSIG(st))\n"
+    "sys.exit(os.waitstatus_to_exitcode(st))")
 
 
 class SandboxUnavailable(RuntimeError):

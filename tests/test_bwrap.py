@@ -451,6 +451,12 @@ def test_stdin_and_stdout_pass_through(work):
         p.kill()
 
 
+def test_exit_status_passes_through(work):
+    sandbox = bwrap.BwrapSandbox([], str(work))
+    for code, status in (("import sys; sys.exit(3)", 3), ("import os; os.kill(os.getpid(), 9)", 128 + 9)):
+        assert subprocess.run(sandbox.command([sys.executable, "-I", "-c", code]), timeout=60).returncode == status
+
+
 def test_torch_and_course_lib_import_inside(work):
     got = run("""
         import json, time
