@@ -160,9 +160,9 @@ class BwrapSandbox:
         workdir = os.path.realpath(self.workdir)
         if not os.path.isdir(workdir):
             raise ValueError(f"workdir {self.workdir} is not a folder")
-        cmd = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-               "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
-               "--hostname", "sandbox", "--clearenv"]
+        cmd = [bwrap, "--unshare-all", "--unshare-user", *(["--disable-userns"] if _supports("--disable-userns") else []),
+               "--die-with-parent", "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+               "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
         env = {"PATH": PATH, "HOME": INSIDE_WORK, "TMPDIR": "/tmp", "LANG": "C.UTF-8", **self.env}
         for key, value in env.items():
             cmd += ["--setenv", key, value]
@@ -170,7 +170,7 @@ class BwrapSandbox:
         # host's /tmp stays visible: bound on top of the tmpfs), then /work, then what lies under /work.
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         for path, mb in (("/tmp", self.tmp_mb), ("/dev/shm", min(self.tmp_mb, SHM_MB))):
-            cmd += (["--size", str(int(mb) * 2**20)] if _supports_size() else []) + ["--tmpfs", path]
+            cmd += (["--size", str(int(mb) * 2**20)] if _supports("--size") else []) + ["--tmpfs", path]
         binds = self._binds()
         for path in [p for p in binds if not _under(p, INSIDE_WORK)]:
             cmd += _bind(path)
@@ -206,14 +206,15 @@ def _bind(path: str) -> list[str]:
     return ["--ro-bind", path, path]
 
 
-@functools.lru_cache(maxsize=1)
-def _supports_size() -> bool:
-    """Whether this bwrap has ``--size`` (a size limit on the next ``--tmpfs``; bubblewrap >= 0.8)."""
+@functools.lru_cache(maxsize=None)
+def _supports(option: str) -> bool:
+    """Whether this bwrap knows ``option`` (``--size``: a size for the next ``--tmpfs``, and
+    ``--disable-userns``, both from bubblewrap 0.8; Ubuntu 22.04 has 0.6)."""
     try:
         out = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return "--size" in out.stdout + out.stderr
+    return f"{option} " in out.stdout + out.stderr
 
 
 def _python_prefixes() -> list[str]:
@@ -289,8 +290,12 @@ def describe() -> list[str]:
                 "without it unless --unsafe-no-sandbox is given"]
     ok, why = available()
     lines = [f"bwrap: {shutil.which('bwrap')} ({ver})", f"bwrap sandbox works: {'yes' if ok else 'no: ' + why}"]
-    lines.append("bwrap /tmp size limit: " + ("yes (tmpfs --size)" if _supports_size() else
-                                               "no (this bwrap has no --size: /tmp is bounded only by RLIMIT_FSIZE per file)"))
+    lines.append("bwrap /tmp size limit: " + ("yes (tmpfs --size)" if _supports("--size") else
+                                               "NO (bubblewrap < 0.8 has no --size: /tmp and /dev/shm are bounded only "
+                                               "by RLIMIT_FSIZE per file and the machine's memory)"))
+    lines.append("bwrap nested user namespaces: " + ("disabled (--disable-userns)" if _supports("--disable-userns") else
+                                                      "ALLOWED (bubblewrap < 0.8): the student can mount tmpfs "
+                                                      "folders of its own (memory), not unmount or remount ours"))
     if os.geteuid() != 0:
         lines.append("bwrap processes: RLIMIT_NPROC in the sandbox's user namespace")
     else:

@@ -474,3 +474,15 @@ def test_describe_reports_version_and_that_it_works():
     lines = bwrap.describe()
     assert lines[0].startswith("bwrap: ") and "bubblewrap" in lines[0]
     assert lines[1] == "bwrap sandbox works: yes"
+
+
+def test_an_older_bwrap_without_size_and_disable_userns_still_runs(work, monkeypatch):
+    """bubblewrap < 0.8 (Ubuntu 22.04 has 0.6) knows neither ``--size`` nor ``--disable-userns``:
+    the sandbox is made without them, and describe() says which limits are then missing."""
+    monkeypatch.setattr(bwrap, "_supports", lambda option: False)
+    cmd = bwrap.BwrapSandbox([], str(work)).command([sys.executable, "-I", "-c", "print('ok')"])
+    assert "--size" not in cmd and "--disable-userns" not in cmd
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == "ok\n", out.stderr
+    text = "\n".join(bwrap.describe())
+    assert "size limit: NO" in text and "nested user namespaces: ALLOWED" in text
