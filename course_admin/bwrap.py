@@ -36,9 +36,10 @@ puts it in a new ``pids`` cgroup (``pids.max`` = RLIMIT_NPROC + 4) and removes t
 bwrap exits; without a writable pids cgroup, a fork bomb of a root grader is stopped only by the
 grader's wall clock (:func:`describe` says which holds).
 
-What the tmpfs does not cover: ``/work`` is the host folder itself, so writes there are bounded
-per file by RLIMIT_FSIZE and not in total (it is not a quota; the grader gives each submission a
-throwaway folder). Mount points for read-only paths that lie under ``/work`` on the host (the
+What the tmpfs does not cover: by default ``/work`` is the host folder itself, so writes there
+are bounded per file by RLIMIT_FSIZE and not in total (it is not a quota; the grader gives each
+submission a throwaway folder). With :attr:`BwrapSandbox.work_mb`, ``/work`` is a tmpfs of that
+size holding a copy of the folder instead (a quota, and nothing written comes back). Mount points for read-only paths that lie under ``/work`` on the host (the
 virtual environment at ``/work/venv`` on a machine where the checkout is ``/work/main``) are
 created by bwrap as empty folders in ``workdir`` (:attr:`BwrapSandbox.workdir_mountpoints`).
 When the grader runs as root, files owned by root inside the read-only binds are readable by the
@@ -58,6 +59,7 @@ from pathlib import Path
 
 SANDBOX_UID = 65534                     # nobody: the uid and gid inside the sandbox
 INSIDE_WORK = "/work"                   # where ``workdir`` appears inside
+WORK_COPY_FROM = "/.workdir"            # with work_mb: where the workdir is bound read-only, copied into /work
 PATH = "/usr/local/bin:/usr/bin:/bin"
 SHM_MB = 64                             # size of /dev/shm (at most tmp_mb): Python's and torch's shared memory
 NPROC_SLACK = 4                         # bwrap's monitor, the sandbox's pid 1 and the launcher in the pids cgroup
@@ -66,9 +68,16 @@ ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
              "/etc/nsswitch.conf", "/etc/fonts"]
 
 # Run inside the sandbox: set the resource limits, then exec the command (argv[1] is a JSON dict).
+# With work_mb, first copy the workdir (bound read-only at WORK_COPY_FROM) into the /work tmpfs; what
+# cannot be copied (a name where a read-only path is mounted) is left out.
 _SET_LIMITS = ("import json,os,resource,sys\n"
-               "for k,v in json.loads(sys.argv[1]).items(): resource.setrlimit(getattr(resource,k),(v,v))\n"
-               "os.execv(sys.argv[2],sys.argv[2:])")
+               "limits=json.loads(sys.argv[1])\n"
+               "if limits.pop('copy_work',0):\n"
+               " import shutil\n"
+               " try: shutil.copytree('%s','/work',symlinks=True,dirs_exist_ok=True)\n"
+               " except (shutil.Error,OSError): pass\n"
+               "for k,v in limits.items(): resource.setrlimit(getattr(resource,k),(v,v))\n"
+               "os.execv(sys.argv[2],sys.argv[2:])") % WORK_COPY_FROM
 # Run on the host when the grader is root: bwrap in a new pids cgroup, removed when bwrap exits.
 # argv: cgroup root, pids.max, bwrap command. Empty cgroups left by a killed launcher (one whose pid
 # in the name is gone) are removed first; a running launcher's cgroup is never touched.
@@ -122,6 +131,10 @@ class BwrapSandbox:
             returns; set inside before the command runs.
         python: the interpreter that sets the limits inside (bound by :func:`default_ro_paths`).
         pids_cgroup: as root, put bwrap in a pids cgroup (None: where one is writable).
+        work_mb: None: ``workdir`` itself is ``/work`` (writes go to the host's disk, without a
+            quota). A size in MiB: ``/work`` is a tmpfs of that size holding a copy of ``workdir``
+            (bound read-only at ``/.workdir``), so writes there have a quota too but never reach
+            the host folder.
     """
 
     ro_paths: list[str]
@@ -131,11 +144,14 @@ class BwrapSandbox:
     rlimits: dict = field(default_factory=dict)
     python: str = sys.executable
     pids_cgroup: bool | None = None
+    work_mb: int | None = None
 
     @property
     def workdir_mountpoints(self) -> list[str]:
         """Folders (relative to ``workdir``) that bwrap creates there as mount points of the
         read-only paths under ``/work``; empty and left behind after the sandbox ends."""
+        if self.work_mb is not None:  # then they are made in the /work tmpfs
+            return []
         return sorted({os.path.relpath(p, INSIDE_WORK) for p in self._binds() if _under(p, INSIDE_WORK)})
 
     def _binds(self) -> list[str]:
@@ -174,13 +190,18 @@ class BwrapSandbox:
         binds = self._binds()
         for path in [p for p in binds if not _under(p, INSIDE_WORK)]:
             cmd += _bind(path)
-        cmd += ["--bind", workdir, INSIDE_WORK]
+        if self.work_mb is None:
+            cmd += ["--bind", workdir, INSIDE_WORK]
+        else:
+            cmd += ["--ro-bind", workdir, WORK_COPY_FROM, *(["--size", str(int(self.work_mb) * 2**20)]
+                                                            if _supports("--size") else []), "--tmpfs", INSIDE_WORK]
         for path in sorted((p for p in binds if _under(p, INSIDE_WORK)), key=len):
             cmd += _bind(path)
         # bwrap's / and /dev are tmpfs without a size: read-only, or they are a way round the /tmp quota
         cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", INSIDE_WORK,
                 "--", self.python, "-I", "-S", "-c", _SET_LIMITS,
-                json.dumps({k: int(v) for k, v in self.rlimits.items()}), *argv]
+                json.dumps({**{k: int(v) for k, v in self.rlimits.items()},
+                            **({"copy_work": 1} if self.work_mb is not None else {})}), *argv]
         if os.geteuid() == 0 and self._use_pids_cgroup():
             from .limits import PidsCgroup
             nproc = int(self.rlimits.get("RLIMIT_NPROC", 256)) + NPROC_SLACK

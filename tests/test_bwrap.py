@@ -150,6 +150,8 @@ def _read_only(work, site):
     assert got.pop("work") == "ok"
     assert {k: v for k, v in got.items() if v not in ("EROFS", "EACCES", "EPERM")} == {}
     assert (work / "mine.txt").read_text() == "x"  # /work is the host's workdir
+    made = {p.name for p in work.iterdir()} - {"mine.txt"}  # mount points of read-only paths under /work
+    assert made == {m.split("/")[0] for m in bwrap.BwrapSandbox([], str(work)).workdir_mountpoints}
     assert not Path(site, "evil.pth").exists() and not (COURSE_LIB / "evil.py").exists()
 
 
@@ -271,6 +273,23 @@ def test_tmp_and_shm_are_size_limited_and_the_rest_read_only(work):
                           "null": attempt(lambda: open("/dev/null", "wb").write(b"x"))}))""", work, tmp_mb=8)
     assert got["tmp"] == ["ENOSPC", 8 * 2**20] and got["shm"] == ["ENOSPC", 8 * 2**20], got
     assert got["dev"] == got["root"] == "EROFS" and got["null"] == "ok", got
+
+
+def test_work_mb_gives_work_a_quota_and_keeps_the_host_folder(work):
+    (work / "given.txt").write_text("the student's file")
+    got = run(TRY + """
+        def fill():
+            with open("/work/fill", "wb") as f:
+                for _ in range(64):
+                    f.write(b"x" * 2**20)
+                    f.flush()
+        print(json.dumps({"given": open("/work/given.txt").read(), "fill": attempt(fill),
+                          "size": os.path.getsize("/work/fill"),
+                          "source": attempt(lambda: open("/.workdir/x", "w"))}))""", work, work_mb=8)
+    assert got["given"] == "the student's file" and got["fill"] == "ENOSPC" and got["size"] <= 8 * 2**20, got
+    assert got["source"] == "EROFS"
+    assert sorted(p.name for p in work.iterdir()) == ["given.txt"]
+    assert bwrap.BwrapSandbox([], str(work), work_mb=8).workdir_mountpoints == []
 
 
 def test_rlimits_are_set_inside(work):
