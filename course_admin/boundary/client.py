@@ -322,8 +322,11 @@ class Client:
                         t.data.copy_(new)
                     else:
                         t.data = new
-            if "rg" in entry and t.is_leaf:
-                t.requires_grad_(bool(entry["rg"]))
+            if "rg" in entry:  # requires_grad_() / detach_() on what the test handed over
+                if t.is_leaf:
+                    t.requires_grad_(bool(entry["rg"]))
+                elif not entry["rg"]:
+                    t.detach_()
             if "grad" in entry and t.is_leaf:
                 t.grad = tensors[entry["grad"]]
         for key, state in reply.get("states", {}).items():
