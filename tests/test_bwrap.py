@@ -335,7 +335,11 @@ FORK = """
 
 def test_fork_bomb_is_contained(work):
     """Forking until refused: refused at the limit (RLIMIT_NPROC, or the pids cgroup when the
-    grader is root), and the sleeping children are gone when the sandbox's command ends."""
+    grader is root), and the sleeping children are gone when the sandbox's command ends. Skips
+    for a root grader without a writable pids cgroup (nothing caps it there; describe() says so)."""
+    from course_admin.limits import PidsCgroup
+    if os.geteuid() == 0 and PidsCgroup.root() is None:
+        pytest.skip("root without a writable pids cgroup: RLIMIT_NPROC does not bind root, nothing caps a fork bomb")
     start = time.monotonic()
     got = run(FORK, work, timeout=60, rlimits={"RLIMIT_NPROC": 32})
     assert got["forked"] < 32 + bwrap.NPROC_SLACK and got["procs"] <= 32 + bwrap.NPROC_SLACK, got
