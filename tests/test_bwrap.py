@@ -507,5 +507,24 @@ def test_an_older_bwrap_without_size_and_disable_userns_still_runs(work, monkeyp
     assert "--size" not in cmd and "--disable-userns" not in cmd
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout == "ok\n", out.stderr
+    # "root" in a user namespace of its own: it can mount a tmpfs there, not undo bwrap's mounts
+    got = run(TRY + f"""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        def call(f, *args):
+            def go():
+                if f(*args) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, os.strerror(e))
+            return go
+        print(json.dumps({{
+            "unshare": attempt(call(libc.unshare, 0x10000000 | 0x00020000)),
+            "tmpfs": attempt(call(libc.mount, b"none", b"/tmp", b"tmpfs", 0, None)),
+            "umount": attempt(call(libc.umount2, {str(COURSE_LIB).encode()!r}, 0)),
+            "remount_rw": attempt(call(libc.mount, None, {str(COURSE_LIB).encode()!r}, None, 32 | 4096, None)),
+            "write": attempt(lambda: open({str(COURSE_LIB / "evil.py")!r}, "w")),
+        }}))""", work)
+    assert got["unshare"] == "ok" and got["tmpfs"] == "ok", got
+    assert got["umount"] in ("EINVAL", "EPERM") and got["remount_rw"] == "EPERM" and got["write"] == "EROFS", got
     text = "\n".join(bwrap.describe())
     assert "size limit: NO" in text and "nested user namespaces: ALLOWED" in text
