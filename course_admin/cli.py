@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from . import course as nc
+from .hygiene import strip_terminal
 from .leaks import check_leaks
 from .term import autograde, collect, export, feedback, release
 
@@ -46,6 +47,12 @@ def _add_sandbox_options(p) -> None:
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
 
 
+def _say(*parts, **kwargs) -> None:
+    """``print`` for text a student can influence (ids, messages, leak reports): escape sequences,
+    control and bidi characters removed (``hygiene.strip_terminal``), so that it cannot drive the terminal."""
+    print(*(strip_terminal(str(part)) for part in parts), **kwargs)
+
+
 def _print_results(results) -> None:
     if not results:
         print("no submissions")
@@ -53,7 +60,7 @@ def _print_results(results) -> None:
     print("\n| student | score | seconds | notes")
     print("|---|---|---|---")
     for r in results:
-        print(f"| {r.student} | {r.score:g}/{r.max_score:g} | {r.seconds:.1f} | {r.summary[:300]}")
+        _say(f"| {r.student} | {r.score:g}/{r.max_score:g} | {r.seconds:.1f} | {r.summary[:300]}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +174,7 @@ def _cmd_wheel(args) -> int:
 def _cmd_collect(args) -> int:
     done = collect(Path(args.course), args.assignment, Path(args.folder))
     for student, what in done.items():
-        print(f"{student}: {what}")
+        _say(f"{student}: {what}")
     return 0 if done and all(v == "ok" for v in done.values()) else 1
 
 
@@ -195,7 +202,7 @@ def _cmd_grade(args) -> int:
     root = Path(args.course)
     release(root, [args.assignment])
     for student, what in collect(root, args.assignment, Path(args.folder)).items():
-        print(f"collect {student}: {what}")
+        _say(f"collect {student}: {what}")
     results = autograde(root, args.assignment, None, _limits(args), namespaces=False if args.no_namespaces else None,
                         jobs=args.jobs)
     feedback(root, args.assignment)
@@ -203,8 +210,8 @@ def _cmd_grade(args) -> int:
     _print_results(results)
     leaks = check_leaks(root, args.assignment)
     print(f"\ngrades: {args.out}; per-cell report: {args.report}; feedback: {root / 'feedback'}")
-    print("leak check: " + ("no solution or hidden-test line in release/ and feedback/" if not leaks
-                            else f"{len(leaks)} LEAKS:\n  " + "\n  ".join(leaks)))
+    _say("leak check: " + ("no solution or hidden-test line in release/ and feedback/" if not leaks
+                           else f"{len(leaks)} LEAKS:\n  " + "\n  ".join(leaks)))
     return 1 if leaks else 0
 
 
@@ -214,7 +221,7 @@ def _cmd_check_leaks(args) -> int:
     for assignment in args.assignments or nc.find_assignments(root):
         leaks = check_leaks(root, assignment)
         bad += len(leaks)
-        print(f"{assignment}: " + ("no leaks" if not leaks else "\n  ".join([f"{len(leaks)} leaks:"] + leaks)))
+        _say(f"{assignment}: " + ("no leaks" if not leaks else "\n  ".join([f"{len(leaks)} leaks:"] + leaks)))
     return 1 if bad else 0
 
 

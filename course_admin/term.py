@@ -162,7 +162,10 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None, li
 
 def feedback(root: Path, assignment: str, students: list[str] | None = None) -> list[Path]:
     """``generate_feedback`` (all graded students at once, or the ones named); hidden tests are
-    removed from code and outputs (see ``redact``). Returns the HTML files."""
+    removed from code and outputs (see ``redact``), and each page is rewritten through
+    ``hygiene.sanitize_html`` (no script of a student's runs where it is opened). Returns the HTML files."""
+    from .hygiene import sanitize_html
+
     api = _api(root)
     graded = [s for s in (students or students_of(root, assignment))
               if (Path(root) / "autograded" / s / assignment).is_dir()]
@@ -170,7 +173,10 @@ def feedback(root: Path, assignment: str, students: list[str] | None = None) -> 
         result = api.generate_feedback(assignment, student, force=True)
         if not result["success"]:
             raise RuntimeError(f"generate_feedback {assignment} {student or ''} failed:\n{result.get('error')}")
-    return [page for s in graded for page in sorted((Path(root) / "feedback" / s / assignment).glob("*.html"))]
+    pages = [page for s in graded for page in sorted((Path(root) / "feedback" / s / assignment).glob("*.html"))]
+    for page in pages:
+        page.write_text(sanitize_html(page.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
+    return pages
 
 
 def export(root: Path, out: Path, report: Path | None = None, results: list | None = None) -> Path:
