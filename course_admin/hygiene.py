@@ -97,8 +97,11 @@ def _check_shape(raw) -> None:
             raise MalformedSubmission(f"{where} has no source text")
         if not isinstance(cell.get("metadata", {}), dict):
             raise MalformedSubmission(f"{where} has metadata that is not an object")
-        if cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
-            raise MalformedSubmission(f"{where} has outputs that are not a list")
+        outputs = cell.get("outputs", []) if cell["cell_type"] == "code" else []
+        if not isinstance(outputs, list) or not all(isinstance(o, dict) and isinstance(o.get("output_type"), str)
+                                                    for o in outputs):
+            raise MalformedSubmission(f"{where} has outputs that are not a list of outputs: clear the outputs "
+                                      "(Edit > Clear Outputs of All Cells) and hand it in again")
 
 
 def _graded_fields(meta: dict, cell_type: str) -> tuple:

@@ -82,6 +82,8 @@ MALFORMED = {
                             "no source text"),
     "metadata not an object": (json.dumps(_nb(cells=[{"cell_type": "markdown", "source": "", "metadata": []}])).encode(),
                                "metadata that is not an object"),
+    "outputs not outputs": (json.dumps(_nb(cells=[{"cell_type": "code", "source": "", "metadata": {},
+                                                    "outputs": [1, "x"]}])).encode(), "not a list of outputs"),
     "deeply nested": (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
 }
 
