@@ -35,6 +35,7 @@ class Limits:
     memory_mb: int = 6144                  # address space of the kernel (torch alone maps ~3.3 GB)
     max_processes: int = 64                # processes and threads in the sandbox (RLIMIT_NPROC)
     file_size_mb: int = 64                 # largest file the kernel may write
+    disk_mb: int = 256                     # size of each of the sandbox's writable tmpfs (/work and /tmp)
     max_output_bytes: int = 1_000_000      # output kept per cell while it runs
     network: bool = False                  # True: no network namespace
 

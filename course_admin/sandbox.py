@@ -192,17 +192,24 @@ class Sandbox:
         box = course / ".sandbox"  # the kernel's HOME, TMPDIR, runtime and kernelspec folders
         for name in ("home", "tmp", "runtime", "ipython", "config"):
             (box / name).mkdir(parents=True)
+        from .hygiene import MalformedSubmission, check_structure, read_submission
+
         flags = []
         for path in sorted(dest.glob("*.ipynb")):
-            try:
-                nb = nbformat.read(path, as_version=4)
-            except Exception as err:  # noqa: BLE001 - not a notebook: nbgrader will say so too
-                result.messages.append(f"{path.name} is not a readable notebook ({type(err).__name__})")
+            try:  # not a notebook, or not one nbgrader can read: 0 for this student, with why; the class goes on
+                nb = read_submission(path)
+            except MalformedSubmission as err:
+                result.messages.append(f"{path.name} was not graded: {err}")
+                path.unlink()
                 continue
+            source = self.root / "source" / assignment / path.name
+            if source.is_file():  # extra or altered graded cells are demoted or put back as the source has them
+                nb, changes = check_structure(nb, nbformat.read(source, as_version=4))
+                result.messages += changes
             restored = restore_deleted_cells(nb, self._reference_notebook(assignment, path.name))
             if restored:
-                nbformat.write(nb, path)
                 result.messages.append(f"deleted cells put back and graded: {', '.join(restored)}")
+            nbformat.write(nb, path)
             flags += suspicious_code(nb)
         if flags:
             result.messages.append("for review: the code " + ", ".join(sorted(set(flags))))
@@ -245,7 +252,8 @@ class Sandbox:
             argv, popen_env = server_argv, {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
         else:
             box_ = bwrap.BwrapSandbox(ro_paths=bwrap.default_ro_paths() + [str(Path(trusted.SERVER).parent)],
-                                      workdir=str(home), env=env, rlimits=rlimits)
+                                      workdir=str(home), env=env, rlimits=rlimits, tmp_mb=self.limits.disk_mb,
+                                      work_mb=self.limits.disk_mb)
             argv, popen_env, rlimits = box_.command(server_argv), {"PATH": os.environ.get("PATH", "")}, {}
         spec = {"source": str(source), "submission": str(path), "notebook_out":
                 str(course / "autograded" / student / assignment / path.name),
@@ -321,7 +329,10 @@ class Sandbox:
                 nb = nbformat.read(path, as_version=4) if path.is_file() else None
                 if nb is None:  # nothing came back: the student's notebook, so that feedback can be made
                     source = submitted / f"{notebook.name}.ipynb"
-                    nb = nbformat.read(source, as_version=4) if source.is_file() else nbformat.v4.new_notebook()
+                    try:
+                        nb = nbformat.read(source, as_version=4)
+                    except Exception:  # noqa: BLE001 - missing or malformed: an empty page with the note
+                        nb = nbformat.v4.new_notebook()
                     for cell in nb.cells:
                         if cell.cell_type == "code":
                             cell.outputs, cell.execution_count = [], None

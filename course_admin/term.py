@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from . import course as nc
+from .hygiene import strip_terminal
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
@@ -138,7 +139,7 @@ def ensure_released(root: Path, assignment: str) -> None:
 
 
 def autograde(root: Path, assignment: str, students: list[str] | None = None, limits=None,
-              namespaces: bool | None = None, jobs: int = 1, log=print) -> list:
+              namespaces: bool | None = None, jobs: int = 1, log=print, unsafe_no_sandbox: bool = False) -> list:
     """Grade each submission in a sandbox (``sandbox.Sandbox``), ``jobs`` at a time; return their
     ``GradeResult`` s in the order of ``students``."""
     from concurrent.futures import ThreadPoolExecutor
@@ -147,13 +148,13 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None, li
 
     ensure_released(root, assignment)
     students = students or students_of(root, assignment)
-    with Sandbox(root, limits, namespaces=namespaces) as sandbox:
+    with Sandbox(root, limits, namespaces=namespaces, unsafe_no_sandbox=unsafe_no_sandbox) as sandbox:
         sandbox.template(assignment)
 
         def one(student):
             result = sandbox.grade(assignment, student)
-            log(f"{assignment} {student}: {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s"
-                + (f" ({result.summary})" if result.summary else ""))
+            log(strip_terminal(f"{assignment} {student}: {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s"
+                               + (f" ({result.summary})" if result.summary else "")))
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -194,8 +195,8 @@ def export(root: Path, out: Path, report: Path | None = None, results: list | No
             writer.writerow(["assignment", "student", "cell", "score", "max_score", "message"])
             for r in results:
                 writer.writerow([r.assignment, r.student, "(total)", f"{r.score:g}", f"{r.max_score:g}",
-                                 " | ".join(r.messages)])
+                                 strip_terminal(" | ".join(r.messages))])
                 for c in r.cells.values():
                     writer.writerow([r.assignment, r.student, c.grade_id, f"{c.score:g}", f"{c.max_score:g}",
-                                     c.message.replace("\n", " / ")[:500]])
+                                     strip_terminal(c.message.replace("\n", " / ")[:500])])
     return Path(out)
