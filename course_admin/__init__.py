@@ -8,11 +8,14 @@ checks it). The pieces:
 * :mod:`.course`: the course in ``assignments/`` (notebooks, nbgrader cells, nbgrader's API);
 * :mod:`.inprocess`: a grader that runs a notebook in this process, for the mutants;
 * :mod:`.mutants`: the mutants, small patches of the solution cells, and the mutation score;
-* :mod:`.sandbox`, :mod:`.limits`, :mod:`.submission` and :mod:`.jail`: each submission graded
-  in its own sandbox (resource limits, no network, a throwaway copy of the course, per-cell and
-  per-notebook wall clocks); :mod:`.execute`: nbgrader's ``Execute`` made safe;
-* :mod:`.guard`: the check of the test helpers run before each test cell, in the student's kernel;
-* :mod:`.redact`: hidden-test lines removed from the feedback's outputs.
+* :mod:`.sandbox`, :mod:`.limits` and :mod:`.submission`: each submission graded in a throwaway
+  copy of the course, with per-cell and per-notebook wall clocks;
+* :mod:`.boundary`: the tests and the scores in a trusted process, the student's cells in a
+  sandbox that never holds the tests, only plain data crossing back; :mod:`.bwrap`: that sandbox
+  (bubblewrap: no network, read-only files, its own processes, resource limits);
+* :mod:`.hygiene`: submitted notebooks checked against the source, feedback HTML sanitised,
+  terminal escapes stripped; :mod:`.redact` and :mod:`.leaks`: hidden-test lines kept out of the
+  feedback, and the check that finds them, plain or encoded.
 
 See docs/instructors.md.
 """

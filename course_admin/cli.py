@@ -12,7 +12,7 @@ Commands (``--course DIR`` selects the nbgrader course; default: ``assignments/`
     check-leaks [A ...]       no solution or hidden-test line in release/ and feedback/
     mutants [A ...]           mutation score: every mutant must lose points
     new-mutant A ID NAME FILE write a mutant patch from FILE, an edited copy of solution cell ID
-    sandbox-info              which OS mechanisms the sandbox can use here
+    sandbox-info              the sandbox (bubblewrap) and the limits that hold here
     lab [--root DIR] [-- ARGS] JupyterLab with this course's nbgrader configuration (Formgrader)
 
 See docs/instructors.md for a walk through a term.
@@ -43,7 +43,6 @@ def _add_sandbox_options(p) -> None:
     p.add_argument("--memory-mb", type=int, default=6144, help="address space of a kernel (default 6144)")
     p.add_argument("--max-processes", type=int, default=64, help="processes and threads per submission")
     p.add_argument("--allow-network", action="store_true", help="keep the network (default: none)")
-    p.add_argument("--no-namespaces", action="store_true", help=argparse.SUPPRESS)  # the old kernel sandbox's
     p.add_argument("--unsafe-no-sandbox", action="store_true", help="run the students' code without bubblewrap "
                    "(only for code you trust: the tests still run outside it, but it can reach this machine)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
@@ -135,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--why", required=True, help="why a student would write it, in a sentence or two")
     c.set_defaults(func=_cmd_new_mutant)
 
-    c = cmds.add_parser("sandbox-info", help="which OS mechanisms the sandbox uses here")
+    c = cmds.add_parser("sandbox-info", help="the sandbox (bubblewrap) and the limits that hold here")
     c.set_defaults(func=_cmd_sandbox_info)
 
     c = cmds.add_parser("lab", help="JupyterLab with this course's nbgrader configuration (Formgrader)",
@@ -182,8 +181,7 @@ def _cmd_collect(args) -> int:
 
 def _cmd_autograde(args) -> int:
     results = autograde(Path(args.course), args.assignment, args.students or None, _limits(args),
-                        namespaces=False if args.no_namespaces else None, jobs=args.jobs,
-                        unsafe_no_sandbox=args.unsafe_no_sandbox)
+                        jobs=args.jobs, unsafe_no_sandbox=args.unsafe_no_sandbox, log=_say)
     _print_results(results)
     if args.report:
         export(Path(args.course), Path(args.course) / "grades.csv", Path(args.report), results)
@@ -206,8 +204,8 @@ def _cmd_grade(args) -> int:
     release(root, [args.assignment])
     for student, what in collect(root, args.assignment, Path(args.folder)).items():
         _say(f"collect {student}: {what}")
-    results = autograde(root, args.assignment, None, _limits(args), namespaces=False if args.no_namespaces else None,
-                        jobs=args.jobs, unsafe_no_sandbox=args.unsafe_no_sandbox)
+    results = autograde(root, args.assignment, None, _limits(args), jobs=args.jobs,
+                        unsafe_no_sandbox=args.unsafe_no_sandbox, log=_say)
     feedback(root, args.assignment)
     export(root, Path(args.out), Path(args.report), results)
     _print_results(results)
@@ -266,19 +264,13 @@ def _cmd_new_mutant(args) -> int:
 
 
 def _cmd_sandbox_info(args) -> int:
-    from .limits import Limits, mechanisms
+    from .bwrap import describe
+    from .limits import Limits
 
-    found = mechanisms()
-    print(f"resource limits (setrlimit): yes; defaults {Limits()}")
-    print(f"namespaces (unshare --user --net --pid): {'yes' if found['namespaces'] else 'no'}")
-    print(f"no network inside: {'yes' if found['no_network'] else 'no'}")
-    if found["root"]:
-        print(f"running as root: RLIMIT_NPROC does not bind root; pids cgroup for the process limit: "
-              f"{'yes' if found['pids_cgroup'] else 'NO (a fork bomb is not contained)'}")
-    print(f"course folders hidden from the kernel (mount namespace): {'yes' if found['hide'] else 'no'}")
-    print(f"probe: {found['detail']}")
-    if not found["namespaces"]:
-        print("fallback: resource limits, wall clocks and a throwaway copy only; see docs/instructors.md")
+    print(f"limits of one submission: {Limits()}")
+    print("tests and scores: in the grader's own process, outside the sandbox (course_admin/boundary)")
+    for line in describe():
+        print(line)
     return 0
 
 

@@ -1,34 +1,29 @@
-"""What one submission may use (:class:`Limits`), and which OS mechanisms enforce it on this machine.
+"""What one submission may use (:class:`Limits`), and the cgroup that holds the process limit for root.
 
-* :class:`Limits`: wall clocks per cell and per notebook, and the resource limits (``setrlimit``)
-  that ``jail.py kernel`` sets on the kernel;
+* :class:`Limits`: wall clocks per cell and per notebook, the sizes of the sandbox's writable
+  folders, and the resource limits (``setrlimit``) that :mod:`course_admin.bwrap` sets inside the
+  sandbox before the student's side starts;
 * :class:`PidsCgroup`: a ``pids`` cgroup that caps the processes of a sandbox when the grader
-  runs as root (RLIMIT_NPROC does not bind root);
-* :func:`mechanisms`: a probe of what works here (``unshare`` namespaces, no network, hidden
-  folders), run once; ``python -m course_admin sandbox-info`` prints it.
+  runs as root (RLIMIT_NPROC does not bind root).
+
+``python -m course_admin sandbox-info`` says what holds on this machine (:func:`course_admin.bwrap.describe`).
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-JAIL = str(Path(__file__).resolve().with_name("jail.py"))  # run by path: see its docstring
-UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child"]
-
 
 @dataclass
 class Limits:
-    """What one submission may use. ``cell_timeout`` None: the course's ``Execute.timeout``."""
+    """What one submission may use. ``cell_timeout`` None: the course's ``Execute.timeout``.
+
+    Raises nothing itself; :meth:`rlimits` gives the ``setrlimit`` values (bytes, seconds, counts).
+    """
 
     cell_timeout: int | None = None        # seconds per cell
     notebook_timeout: int = 900            # seconds for the whole grading of one submission
@@ -115,34 +110,3 @@ class PidsCgroup:
                 return
             except OSError:
                 time.sleep(0.1)
-
-
-@functools.lru_cache(maxsize=1)
-def mechanisms() -> dict:
-    """Which OS mechanisms work here: ``{"rlimits", "namespaces", "no_network", "hide", "detail"}``.
-
-    Probes by running ``jail probe`` under ``unshare``; takes a fraction of a second, once.
-    """
-    found = {"rlimits": True, "namespaces": False, "no_network": False, "hide": False, "detail": "",
-             "pids_cgroup": PidsCgroup.root() is not None, "root": os.geteuid() == 0}
-    if not shutil.which("unshare"):
-        found["detail"] = "unshare (util-linux) not found"
-        return found
-    with tempfile.TemporaryDirectory() as probe_dir:
-        Path(probe_dir, "visible").write_text("x")
-        try:
-            out = subprocess.run(UNSHARE + [sys.executable, JAIL, "probe"],
-                                 capture_output=True, text=True, timeout=60,
-                                 env={**os.environ, "COURSE_PROBE_DIR": probe_dir})
-        except (OSError, subprocess.TimeoutExpired) as err:
-            found["detail"] = f"unshare failed: {err}"
-            return found
-    if out.returncode != 0:
-        found["detail"] = f"unshare failed: {out.stderr.strip()[-300:]}"
-        return found
-    probe = json.loads(out.stdout.strip().splitlines()[-1])
-    found["namespaces"] = probe.get("loopback") is True
-    found["no_network"] = found["namespaces"] and "Network is unreachable" in str(probe.get("network", ""))
-    found["hide"] = probe.get("hide") is True
-    found["detail"] = json.dumps(probe)
-    return found

@@ -4,33 +4,26 @@ For every submission, :class:`Sandbox` (in the instructor's process):
 
 1. copies a *template* of the assignment (made once: the course's ``nbgrader_config.py``, the
    assignment's non-notebook source files, and a gradebook that knows only this assignment)
-   and the student's submitted folder (symbolic links dropped) to a new temporary folder; the
-   gradebook goes to a private folder beside it. Test cells the student deleted are put back
-   (from the release notebook) so that they are graded rather than scored 0 in silence;
-2. runs ``python .../course_admin/jail.py grade`` there, in a new session, under
-   ``unshare --user --map-root-user --net --pid --fork --kill-child`` where that works (no
-   network, its own PID namespace), with a per-notebook wall clock; the kernel runs through
-   ``jail.py kernel``, which hides the course folder, the templates and the private folder behind
-   empty read-only mounts and sets the resource limits (:class:`~course_admin.limits.Limits`);
-3. reads the scores from the private gradebook, copies the autograded notebook into the course's
-   ``autograded/`` (with a note at the top when the grader had to step in), and writes the scores
-   into the course's gradebook with nbgrader's :class:`~nbgrader.api.Gradebook`.
+   and the student's submitted folder (symbolic links dropped) to a new temporary folder. Each
+   notebook is read with :func:`course_admin.hygiene.read_submission` (a malformed one scores 0
+   with the reason) and checked against the source (:func:`course_admin.hygiene.check_structure`);
+2. grades each notebook with ``python -m course_admin.boundary.trusted``: the instructor's test
+   cells run in that trusted process, the student's cells in a bubblewrap sandbox
+   (:mod:`course_admin.bwrap`) that never holds the tests (:mod:`course_admin.boundary`), under a
+   per-notebook wall clock;
+3. copies the autograded notebook into the course's ``autograded/`` (with a note at the top when
+   the grader had to step in), and writes the scores the trusted process decided into the
+   course's gradebook with nbgrader's :class:`~nbgrader.api.Gradebook`.
 
-So a submission never runs where it can reach the course's gradebook, ``source/`` or another
-student's files, and whatever it does, the other submissions are graded the same.
-:func:`course_admin.limits.mechanisms` tells which of these the machine allows; without namespaces (no ``unshare``,
-or user namespaces switched off) the grader falls back to resource limits, the wall clocks and
-the throwaway copy, and reports changes to the course folder (see docs/instructors.md).
-
-What a submission may use and the probe of the machine are in :mod:`course_admin.limits`; the
-results, the checks of a submitted notebook and the note to the student in :mod:`course_admin.submission`.
+So a submission never runs where it can reach the course's gradebook, ``source/``, the hidden
+tests or another student's files, and whatever it does, the other submissions are graded the same.
+What a submission may use is :class:`course_admin.limits.Limits`; the results, the checks of a
+submitted notebook and the note to the student are in :mod:`course_admin.submission`.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -45,7 +38,7 @@ from pathlib import Path
 import nbformat
 
 from . import course as nc
-from .limits import JAIL, UNSHARE, Limits, PidsCgroup, mechanisms
+from .limits import Limits
 from .submission import (CellGrade, GradeResult, copy_tree, fingerprint, first_error, note_cell,
                          restore_deleted_cells, suspicious_code)
 
@@ -61,15 +54,14 @@ class Sandbox:
         course_root: the nbgrader course (its ``nbgrader_config.py``, ``source/``,
             ``submitted/``, ``gradebook.db``).
         limits: what each submission may use.
-        namespaces: use ``unshare`` (None: where :func:`mechanisms` finds that it works).
+        unsafe_no_sandbox: run the student's side without bubblewrap (only for code you trust).
         keep: keep the temporary folders (for debugging the grader).
     """
 
-    def __init__(self, course_root: Path, limits: Limits | None = None, namespaces: bool | None = None,
-                 keep: bool = False, unsafe_no_sandbox: bool = False):
+    def __init__(self, course_root: Path, limits: Limits | None = None, keep: bool = False,
+                 unsafe_no_sandbox: bool = False):
         self.root = Path(course_root).resolve()
         self.limits = limits or Limits()
-        self.namespaces = mechanisms()["namespaces"] if namespaces is None else namespaces
         self.keep = keep
         self.unsafe_no_sandbox = unsafe_no_sandbox
         if not unsafe_no_sandbox:
@@ -144,22 +136,6 @@ class Sandbox:
                 cell.source = nc.strip_hidden_tests(cell.source)
         return source
 
-    def _hidden_paths(self) -> list[str]:
-        """Folders the kernel must not see (the course, the grader's templates and work folders,
-        the checkout's assignments/); never one that holds Python, course_lib or course_admin (the
-        kernel imports ``course_admin.guard``)."""
-        import course_lib
-
-        keep = [Path(sys.prefix).resolve(), Path(sys.executable).resolve(), Path(course_lib.__file__).resolve(),
-                Path(__file__).resolve()]
-        candidates = [self.root, self.base] + ([nc.COURSE] if nc.COURSE.is_dir() else [])
-        hidden = []
-        for path in candidates:
-            path = Path(path).resolve()
-            if not any(k == path or k.is_relative_to(path) for k in keep):
-                hidden.append(str(path))
-        return hidden
-
     # -- one submission
     def grade(self, assignment: str, student: str) -> GradeResult:
         """Autograde ``submitted/<student>/<assignment>/`` and merge the result into the gradebook."""
@@ -170,28 +146,23 @@ class Sandbox:
             raise FileNotFoundError(f"no submission at {submitted}")
         tpl = self.template(assignment)
         work = Path(tempfile.mkdtemp(prefix="work-", dir=self.base)).resolve()
-        view = Path(tempfile.mkdtemp(prefix="course-sandbox-")).resolve()  # empty: the kernel's view of work/course
         try:
-            self._grade_in(work, view, tpl, assignment, student, submitted, result)
+            self._grade_in(work, tpl, assignment, student, submitted, result)
         finally:
             if not self.keep:
                 shutil.rmtree(work, ignore_errors=True)
-            shutil.rmtree(view, ignore_errors=True)
         result.seconds = time.perf_counter() - start
         return result
 
-    def _grade_in(self, work, view, tpl, assignment, student, submitted, result) -> None:
-        # work/course: the throwaway course; the kernel sees it at `view` only (the rest of work
-        # and the grader's base folder are hidden from it). work/private: gradebook, spec, report.
+    def _grade_in(self, work, tpl, assignment, student, submitted, result) -> None:
+        # work/course: the throwaway course (the autograded notebook is written there); work/private: spec, report;
+        # work/student: the sandbox's /work. Only work/student is in the sandbox.
         course, private = work / "course", work / "private"
         shutil.copytree(tpl / "course", course)
         private.mkdir()
         shutil.copyfile(tpl / "private" / "gradebook.db", private / "gradebook.db")
         dest = course / "submitted" / student / assignment
         copy_tree(submitted, dest)
-        box = course / ".sandbox"  # the kernel's HOME, TMPDIR, runtime and kernelspec folders
-        for name in ("home", "tmp", "runtime", "ipython", "config"):
-            (box / name).mkdir(parents=True)
         from .hygiene import MalformedSubmission, check_structure, read_submission
 
         flags = []
@@ -219,7 +190,7 @@ class Sandbox:
         scores: dict[str, dict[str, tuple[float | None, bool]]] = {}
         before = fingerprint(self.root)
         for path in sorted(dest.glob("*.ipynb")):
-            scores[path.stem] = self._grade_notebook(work, course, private, box, assignment, student, path, marker,
+            scores[path.stem] = self._grade_notebook(work, course, private, assignment, student, path, marker,
                                                      result)
         if fingerprint(self.root) != before:
             result.messages.append("WARNING: files of the course folder changed while this submission was graded")
@@ -230,7 +201,7 @@ class Sandbox:
             self._merge(course, scores, assignment, student, submitted, result)
 
     # -- one notebook, with the tests outside the student's reach
-    def _grade_notebook(self, work, course, private, box, assignment, student, path, marker, result) -> dict:
+    def _grade_notebook(self, work, course, private, assignment, student, path, marker, result) -> dict:
         """Run ``course_admin.boundary.trusted`` on one submitted notebook: the tests in that process,
         the student's cells in a bubblewrap sandbox (:mod:`course_admin.bwrap`). Returns
         ``{grade_id: (auto_score, needs_manual_grade)}``."""
@@ -251,10 +222,10 @@ class Sandbox:
         if self.unsafe_no_sandbox:
             argv, popen_env = server_argv, {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **env}
         else:
-            box_ = bwrap.BwrapSandbox(ro_paths=bwrap.default_ro_paths() + [str(Path(trusted.SERVER).parent)],
+            box = bwrap.BwrapSandbox(ro_paths=bwrap.default_ro_paths() + [str(Path(trusted.SERVER).parent)],
                                       workdir=str(home), env=env, rlimits=rlimits, tmp_mb=self.limits.disk_mb,
                                       work_mb=self.limits.disk_mb)
-            argv, popen_env, rlimits = box_.command(server_argv), {"PATH": os.environ.get("PATH", "")}, {}
+            argv, popen_env, rlimits = box.command(server_argv), {"PATH": os.environ.get("PATH", "")}, {}
         spec = {"source": str(source), "submission": str(path), "notebook_out":
                 str(course / "autograded" / student / assignment / path.name),
                 "release": str(self.root / "release" / assignment / path.name),
@@ -344,13 +315,6 @@ class Sandbox:
                 if result.messages:
                     nb.cells.insert(0, note_cell(result.messages))
                 nbformat.write(nb, path)
-
-
-def _new_session(cgroup: PidsCgroup | None = None) -> None:
-    os.setsid()
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if cgroup is not None:
-        cgroup.add(os.getpid())
 
 
 def _make_writable(path: Path) -> None:

@@ -139,7 +139,7 @@ def ensure_released(root: Path, assignment: str) -> None:
 
 
 def autograde(root: Path, assignment: str, students: list[str] | None = None, limits=None,
-              namespaces: bool | None = None, jobs: int = 1, log=print, unsafe_no_sandbox: bool = False) -> list:
+              jobs: int = 1, log=print, unsafe_no_sandbox: bool = False) -> list:
     """Grade each submission in a sandbox (``sandbox.Sandbox``), ``jobs`` at a time; return their
     ``GradeResult`` s in the order of ``students``."""
     from concurrent.futures import ThreadPoolExecutor
@@ -148,7 +148,7 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None, li
 
     ensure_released(root, assignment)
     students = students or students_of(root, assignment)
-    with Sandbox(root, limits, namespaces=namespaces, unsafe_no_sandbox=unsafe_no_sandbox) as sandbox:
+    with Sandbox(root, limits, unsafe_no_sandbox=unsafe_no_sandbox) as sandbox:
         sandbox.template(assignment)
 
         def one(student):

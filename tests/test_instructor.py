@@ -26,7 +26,7 @@ import hostile_submissions as hs
 from course_lib import grading
 from course_admin import course as nc
 from course_admin import inprocess, leaks, mutants, redact, term
-from course_admin.limits import Limits, mechanisms
+from course_admin.limits import Limits
 from course_admin.submission import course_hash, restore_deleted_cells
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
@@ -164,12 +164,13 @@ def test_regrading_gives_identical_scores(flow):
 
 # --- parts ------------------------------------------------------------------------------------
 
-def test_sandbox_info_and_mechanisms():
+def test_sandbox_info():
     code, out = run_cli("sandbox-info")
-    assert code == 0 and "resource limits" in out
-    found = mechanisms()
-    if sys.platform == "linux" and shutil.which("unshare"):
-        print(found)  # user namespaces may be switched off on some machines: the fallback then applies
+    assert code == 0 and "limits of one submission" in out and "bwrap" in out
+    from course_admin import bwrap
+
+    works, why = bwrap.available()
+    assert ("bwrap sandbox works: yes" in out) == works, (out, why)
 
 
 def test_mutants_command():
@@ -253,26 +254,6 @@ def test_redact():
     nb.cells.append(cell)
     assert redact.redact_notebook(nb, secrets) == 2
     assert cell.outputs[0]["text"] == f"a\n{redact.REDACTED}\nb" and cell.outputs[1]["evalue"] == "expected 4"
-
-
-def test_guard_restores_helpers_and_catches_patches():
-    import torch
-
-    from course_admin import guard
-
-    namespace = {"check_equal": lambda *a, **k: None, "__name__": "__main__"}
-    guard.restore(namespace)
-    with pytest.raises(AssertionError):
-        namespace["check_equal"](1, 2, "x")
-    original = torch.allclose
-    patched = eval("lambda *a, **k: True", {"__name__": "__main__"})
-    try:
-        torch.allclose = patched
-        with pytest.raises(guard.GradingIntegrityError, match="torch.allclose"):
-            guard.restore({})
-    finally:
-        torch.allclose = original
-    guard.restore({})
 
 
 def test_check_not_calling():

@@ -167,15 +167,15 @@ def test_no_import_cycles(package):
     assert not found, f"import cycles in {package}:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
-def test_kernel_side_modules_stay_light():
-    """What runs in the student's kernel (guard) and the jail (run by its path) imports no other
-    course_admin module, and jail.py only the standard library at its top."""
-    graph = import_graph()
-    assert not [m for m in graph["course_admin.guard"] if m.startswith("course_admin")]
-    top = ast.parse(MODULES["course_admin.jail"].read_text()).body
+def test_the_sandbox_server_needs_only_python_and_torch():
+    """The student's side of the boundary (boundary/server.py, run by its path inside the sandbox,
+    where only course_lib's package folder is bound) imports no course_admin module, and at its top
+    only the standard library and torch."""
+    top = ast.parse(MODULES["course_admin.boundary.server"].read_text()).body
     imported = {a.name.split(".")[0] for node in top if isinstance(node, ast.Import) for a in node.names}
     imported |= {node.module.split(".")[0] for node in top if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+    assert imported <= set(sys.stdlib_module_names) | {"__future__", "torch"}, imported
+    assert not [m for m in import_graph()["course_admin.boundary.server"] if m.startswith("course_admin")]
 
 
 # --- importing reads nothing of the course ------------------------------------------------------
