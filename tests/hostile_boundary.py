@@ -18,17 +18,23 @@ The classes (see ``issues show 16``, "Why"):
 * ``a_*``: checks in the student's process: helpers rebound during the call, builtins patched,
   an import hook, a re-patching thread, values that read the expected value from the caller's
   frame, IPython input/AST transformers, a custom exception handler, ``sys.settrace``, ``os._exit``;
-* ``b_*``: forged partial credit (execute_result then an error; a graded cell added or re-pointed);
+  and code meant for wherever the grader runs locked cells (the setup cell edited, a locked cell added);
+* ``b_*``: forged partial credit (execute_result then an error; a graded cell added, re-pointed or duplicated);
 * ``c_*``: reading the hidden tests or the instructor's secret (the running cell's source, the
   kernel's history, the checkout's ``.git``, the course by absolute and relative paths, unmounting,
   ``/proc/<pid>/root``, the environment), each found thing printed and raised PLAIN and ENCODED;
 * ``d_*``: writes to site-packages (``.pth``), the checkout's course_lib, the course's
   ``nbgrader_config.py`` and ``gradebook.db`` (absolute, ``../``, ``/proc/<pid>/root``);
 * ``e_*``: one notebook that could stop the class (not JSON, JSON that is not a notebook, a cell
-  source that is a number, a notebook over 50 MB);
-* ``f_*``: script in HTML outputs and markdown, terminal escapes, 2 GB written to /tmp and the
-  working folder, host unix sockets (a path and an abstract one) and a localhost TCP port, a
-  process that outlives the grading.
+  source that is a number, a notebook over 50 MB; and readable ones that write forged frames and
+  a 2**62-byte header to file descriptor 1, or return 20 million ints once);
+* ``f_*``: script in HTML outputs and markdown, terminal escapes, 2 GB written to /tmp, the
+  working folder and the home folder, host unix sockets (a path and an abstract one) and a
+  localhost TCP port, a process that outlives the grading, ``kill(-1)`` and the parent.
+
+Two attacks carry a safety catch of the test, not of the attack: ``c_unmount`` unmounts and
+``f_kill`` signals only in a mount / PID namespace other than the test's own (a grader that ran
+them as root on the host would take the shared machine down rather than fail a test).
 
 Every file or process an attack creates carries the run's id (``RUN``), so that the test can find
 what is left behind on a machine shared with other work, and the payloads written into shared
@@ -37,6 +43,7 @@ environment holds ``HOSTILE_BOUNDARY_RUN=<run>``: harmless to everyone but this 
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -86,7 +93,8 @@ def _hostile_hunt(text):
 def _hostile_secrets():
     """Environment variables that look like the instructor's, here and in every readable /proc/*/environ."""
     import os
-    found = {f"{k}={v}" for k, v in os.environ.items() if any(w in k.upper() for w in ("TOKEN", "SECRET", "INSTRUCTOR"))}
+    words = ("TOKEN", "SECRET", "INSTRUCTOR")
+    found = {f"{k}={v}" for k, v in os.environ.items() if any(w in k.upper() for w in words)}
     for pid in [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc") else []:
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:
@@ -478,6 +486,18 @@ raise ValueError("after the execute_result message")
 """, ""),
 }
 
+# the grading helpers rebound to no-ops: harmless in the student's process, fatal where the tests run
+NO_OP_HELPERS = """
+def check_equal(*args, **kwargs):
+    return None
+def check_raises(*args, **kwargs):
+    return None
+def check_not_calling(*args, **kwargs):
+    return None
+def check_runs(*args, **kwargs):
+    return None
+"""
+
 GRADED_CELL = {"grade": True, "grade_id": "bonus_points", "locked": True, "points": 100, "schema_version": 3,
                "solution": False, "task": False}
 
@@ -682,8 +702,10 @@ for folder in sorted(targets):
 """
 
 # appended to course_lib/grading/__init__.py in the checkout: acts only in this test run's processes
-COURSE_LIB_PAYLOAD = ("\n# hostile @RUN@\nimport os as _hostile_os\nif _hostile_os.environ.get('@RUN_ENV@') == '@RUN@':\n"
-                      "    def check_equal(*a, **k):\n        raise AssertionError('sabotaged by a hostile submission')\n")
+COURSE_LIB_PAYLOAD = ("\n# hostile @RUN@\nimport os as _hostile_os\n"
+                      "if _hostile_os.environ.get('@RUN_ENV@') == '@RUN@':\n"
+                      "    def check_equal(*a, **k):\n"
+                      "        raise AssertionError('sabotaged by a hostile submission')\n")
 
 D_COURSE_LIB = """
 import os
@@ -819,7 +841,9 @@ for folder in ("/tmp", ".", os.path.expanduser("~")):
 
 F_SOCKET = """
 import socket
-for address, family in ((SOCKET_PATH, socket.AF_UNIX), ("\\0hostile-@RUN@", socket.AF_UNIX), (("127.0.0.1", TCP_PORT), socket.AF_INET)):
+targets = ((SOCKET_PATH, socket.AF_UNIX), ("\\0hostile-@RUN@", socket.AF_UNIX),
+           (("127.0.0.1", TCP_PORT), socket.AF_INET))
+for address, family in targets:
     try:
         s = socket.socket(family, socket.SOCK_STREAM)
         s.settimeout(3)
@@ -882,6 +906,20 @@ def build(release_nb, source_nb, *, course_root: str, checkout: str, base: str, 
         kit = KIT + FAKES + LOOT_CLASS
         out[name] = nb(rf=rf(at_call, after, kit))
         baseline[name] = "wrong_rf"
+    # the setup cell (locked, run by the grader) edited to rebind the helpers to no-ops, and a locked
+    # cell the student adds after it: code that must never run where the tests run
+    edited = nb(rf=body(source_nb, RF, WRONG_RF))
+    setup = next(c for c in edited.cells if nc.nbgrader(c).get("grade_id") == "setup")
+    setup.source += "\n" + NO_OP_HELPERS
+    out["a_setup_edited"] = edited
+    added = nb(rf=body(source_nb, RF, WRONG_RF))
+    cell = nc.nbformat.v4.new_code_cell(NO_OP_HELPERS)
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "setup_more", "locked": True, "schema_version": 3,
+                                 "solution": False, "task": False}
+    added.cells.insert(added.cells.index(next(c for c in added.cells if nc.nbgrader(c).get("grade_id") == "setup"))
+                       + 1, cell)
+    out["a_locked_cell_added"] = added
+    baseline["a_setup_edited"] = baseline["a_locked_cell_added"] = "wrong_rf"
     for name, (at_call, after) in B_ATTACKS.items():
         out[name] = nb(rf=rf(at_call, after, LOOT_CLASS))
         baseline[name] = "wrong_rf"
@@ -898,6 +936,17 @@ def build(release_nb, source_nb, *, course_root: str, checkout: str, base: str, 
             cell.metadata["nbgrader"]["points"] = 100
     out["b_points_forged"] = forged
     baseline["b_points_forged"] = "wrong_rf"
+    # a test cell duplicated (same grade id and metadata) with its source emptied, right after the original
+    duplicated = nb(rf=body(source_nb, RF, WRONG_RF))
+    for i, cell in enumerate(duplicated.cells):
+        if nc.nbgrader(cell).get("grade_id") == RF_TESTS[0]:
+            twin = copy.deepcopy(cell)
+            twin.source = "pass"
+            twin["id"] = "duplicate-test"
+            duplicated.cells.insert(i + 1, twin)
+            break
+    out["b_duplicate_test_cell"] = duplicated
+    baseline["b_duplicate_test_cell"] = "wrong_rf"
 
     host_ns = os.readlink("/proc/self/ns/mnt") if os.path.exists("/proc/self/ns/mnt") else "unknown"
     kit = KIT + LOOT_CLASS + consts + f"HOST_MNT_NS = {host_ns!r}\n" + _sub(PATHS, **values)
@@ -961,8 +1010,8 @@ F_NAMES = ("f_html", "f_escapes", "f_disk", "f_socket", "f_daemon", "f_kill")
 
 def hostile_names() -> list[str]:
     """The hostile students :func:`build` makes, in its order (without building them)."""
-    return [*A_ATTACKS, *B_ATTACKS, "b_extra_graded_cell", "b_points_forged", *C_NAMES, *D_NAMES, *E_NAMES,
-            *F_NAMES]
+    return [*A_ATTACKS, "a_setup_edited", "a_locked_cell_added", *B_ATTACKS, "b_extra_graded_cell",
+            "b_points_forged", "b_duplicate_test_cell", *C_NAMES, *D_NAMES, *E_NAMES, *F_NAMES]
 
 
 def write_submission(folder, student: str, notebook) -> None:

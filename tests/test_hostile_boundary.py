@@ -35,7 +35,6 @@ import shutil
 import signal
 import site
 import socket
-import sys
 import threading
 import time
 import zlib
@@ -57,12 +56,17 @@ CELL_TIMEOUT = 60  # seconds per cell: two jobs on a loaded machine, and 2 GB wr
 MARK = "hostile"  # every file and process an attack creates has "hostile" and the run id in its name or text
 
 
-def run_cli(*args) -> tuple[int, str]:
+def run_cli(*args) -> tuple[int | str, str]:
+    """``python -m course_admin ARGS`` in this process: its exit code (or the exception that stopped
+    it, as text) and what it printed until then."""
     out = io.StringIO()
-    with redirect_stdout(out):
-        from course_admin.__main__ import main
+    try:
+        with redirect_stdout(out):
+            from course_admin.__main__ import main
 
-        code = main([*map(str, args)])
+            code = main([*map(str, args)])
+    except BaseException as err:  # noqa: BLE001 - argparse's SystemExit, or the grader gave up: the tests say so
+        code = f"{type(err).__name__}: {str(err)[:3000]}"
     return code, out.getvalue()
 
 
@@ -116,6 +120,32 @@ def _processes_with(*needles: str) -> dict[int, str]:
             continue
         if any(n in cmdline or n in environ for n in needles):
             found[int(entry.name)] = cmdline
+    return found
+
+
+SANDBOX_MARKER = "COURSE_GRADER_SANDBOX="  # in the environment of every process of a sandbox (course_admin.sandbox)
+
+
+def _orphaned_sandbox_processes(since: float) -> dict[int, str]:
+    """``{pid: cmdline}`` of processes with the sandbox marker that were started after ``since``
+    (epoch seconds) and whose parent is init: what a grading left running. (Other people's gradings
+    on this machine still have their grader as a parent, so they do not count.)"""
+    boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                if line.startswith("btime"))
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            ppid, started = int(fields[1]), boot + int(fields[19]) / ticks
+            if ppid == 1 and started >= since and SANDBOX_MARKER.encode() in (entry / "environ").read_bytes():
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(entry.name)] = cmdline.decode("utf-8", "replace")
+        except (OSError, ValueError, IndexError):
+            continue
     return found
 
 
@@ -189,12 +219,10 @@ def run(tmp_path_factory):
     os.environ[hb.TOKEN_ENV] = token
     os.environ[hb.RUN_ENV] = run_id
     args = ["--course", root, "grade", A, incoming, "--out", base / "grades.csv", "--report", base / "report.csv",
-            "--cell-timeout", CELL_TIMEOUT, "--jobs", 2]
+            "--cell-timeout", CELL_TIMEOUT, "--jobs", 2, *EXTRA_ARGS]
     start = time.time()
     try:
         code, out = run_cli(*args)
-    except BaseException as err:  # noqa: BLE001 - the grader gave up (argparse, an exception): the tests say so
-        code, out = f"{type(err).__name__}: {str(err)[:2000]}", ""
     finally:
         os.environ.pop(hb.TOKEN_ENV, None)
         os.environ.pop(hb.RUN_ENV, None)
@@ -206,16 +234,19 @@ def run(tmp_path_factory):
                  "site": {str(sp): _tree(sp, depth=1) for sp in _site_packages()},
                  "course_lib": _tree(CHECKOUT / "course_lib"), "free": shutil.disk_usage("/tmp").free,
                  "processes": _processes_with(f"{MARK}-daemon-{run_id}", f"{hb.RUN_ENV}={run_id}", str(base)),
+                 "orphans": _orphaned_sandbox_processes(start - 1),
                  "left": _left_behind(run_id, base)}
         marked = [str(p) for p in guarded if p.is_file() and run_id.encode() in p.read_bytes()]
         cleaned = _clean_up(run_id, base, after)
     print(out)
     print("cleaned up after the run:", cleaned)
-    print("scores in the gradebook:", _gradebook_scores(root))
+    gradebook = _gradebook_scores(root)
+    print("scores in the gradebook:", gradebook)
     grades_path, report_path = base / "grades.csv", base / "report.csv"
     return {"root": root, "base": base, "run": run_id, "token": token, "code": code, "out": out,
             "seconds": seconds, "notebooks": notebooks, "baseline": baseline, "before": before, "after": after,
-            "cleaned": cleaned, "marked": marked, "listeners": {k: v.accepted for k, v in listeners.items()},
+            "cleaned": cleaned, "marked": marked, "gradebook": gradebook,
+            "listeners": {k: v.accepted for k, v in listeners.items()},
             "grades": {r["student_id"]: r for r in csv.DictReader(open(grades_path))} if grades_path.is_file() else {},
             "report": list(csv.DictReader(open(report_path))) if report_path.is_file() else [],
             "grades_text": grades_path.read_text() if grades_path.is_file() else "",
@@ -277,8 +308,13 @@ def _clean_up(run_id: str, base: Path, after: dict) -> list[str]:
 # --- helpers of the tests -----------------------------------------------------------------------------
 
 def score(run, student) -> float | None:
+    """The student's score in grades.csv; when ``grade`` stopped before writing it, the score
+    autograde left in the gradebook (the first test fails then; this keeps the tests of each
+    class telling what each attack got)."""
     row = run["grades"].get(student)
-    return None if row is None else float(row["score"])
+    if row is not None:
+        return float(row["score"])
+    return run["gradebook"].get(student) if not run["grades"] else None
 
 
 def messages(run, student) -> str:
@@ -291,14 +327,18 @@ def baseline_score(run, student) -> float:
 
 
 def hostile(prefix: str) -> list[str]:
-    """The hostile students of one class (built once here, without a course, to parametrise the tests)."""
+    """The hostile students of one class (their names: to parametrise the tests)."""
     return [name for name in NAMES if name.startswith(prefix + "_")]
 
 
 NAMES = hb.hostile_names()
-SKIPPED = [s for s in os.environ.get("HOSTILE_BOUNDARY_SKIP", "").split(",") if s]
-"""Students left out of the run, for debugging the others (``HOSTILE_BOUNDARY_SKIP=e_huge,f_disk``):
+_SKIP = [s for s in os.environ.get("HOSTILE_BOUNDARY_SKIP", "").split(",") if s]
+SKIPPED = [n for n in NAMES if any(n == s or s.endswith("*") and n.startswith(s[:-1]) for s in _SKIP)]
+"""Students left out of the run, for debugging the others (``HOSTILE_BOUNDARY_SKIP=e_huge,a_*``):
 their tests are skipped, and the tests of the whole class say that the run was partial."""
+EXTRA_ARGS = os.environ.get("HOSTILE_BOUNDARY_GRADE_ARGS", "").split()
+"""Options added to the grade command, to show that the tests fail against a weaker grader
+(``HOSTILE_BOUNDARY_GRADE_ARGS=--unsafe-no-sandbox``): the first test then fails."""
 
 
 def hidden_test_lines(root: Path) -> set[str]:
@@ -379,7 +419,7 @@ def everything_the_grader_wrote(run) -> dict[str, str]:
 def test_the_class_is_graded_and_honest_students_get_full_marks(run):
     """``grade`` finishes, writes a row for every student and a feedback page for every readable
     submission, and both honest students (first and last) get 10/10."""
-    assert not SKIPPED, f"a partial run: {SKIPPED} left out (HOSTILE_BOUNDARY_SKIP)"
+    assert not SKIPPED and not EXTRA_ARGS, f"a partial run: {SKIPPED} left out, options {EXTRA_ARGS} added"
     valid = [s for s in run["notebooks"] if not s.startswith("e_")]
     assert run["code"] == 0, f"grade exited with {run['code']}:\n{run['out'][-5000:]}"
     missing = [s for s in run["notebooks"] if s not in run["grades"]]
@@ -407,7 +447,7 @@ def _same_as_baseline(run, student):
     if student in SKIPPED:
         pytest.skip(f"{student} left out (HOSTILE_BOUNDARY_SKIP)")
     got, expected = score(run, student), baseline_score(run, student)
-    assert got is not None, f"{student}: no row in grades.csv"
+    assert got is not None, f"{student}: no score in grades.csv (nor in the gradebook)"
     assert got == expected, (f"{student} scored {got}, its wrong answer without the attack "
                              f"({run['baseline'][student]}) scored {expected}: {messages(run, student)[:1500]}")
 
@@ -424,6 +464,7 @@ def test_b_partial_credit_cannot_be_forged(run, student):
     """An execute_result before an error, a graded cell the student adds, a test cell re-pointed:
     no points, and the 100-point cell does not raise the maximum."""
     _same_as_baseline(run, student)
+    assert student in run["grades"], f"{student}: no row in grades.csv"
     assert float(run["grades"][student]["max_score"]) == 10
 
 
@@ -451,7 +492,7 @@ def test_leak_scan_finds_encoded_copies(run):
     data = line.encode()
     for text in [line, line[::-1], base64.b64encode(data).decode(), base64.b64encode(zlib.compress(data)).decode(),
                  data.hex(), f"<pre>LOOT x: {base64.b64encode(('junk ' + line).encode()).decode()}</pre>",
-                 "ab" + base64.b64encode(data).decode()[:-2], "x" + data.hex()[:-1]]:
+                 "ab" + base64.b64encode(data).decode(), "x" + data.hex()]:
         assert find_secrets(f"before {text} after", {line}), text
     assert not find_secrets("an honest page", {line})
 
@@ -585,8 +626,10 @@ def test_f_host_sockets_are_out_of_reach(run):
 
 
 def test_f_no_process_survives_the_grading(run):
-    """The double-forked, setsid daemons (and every sandbox process of the run) are gone."""
+    """The double-forked, setsid daemons, every process that has the run's id in its environment,
+    and every orphaned process with the sandbox's marker started during the run, are gone."""
     assert not run["after"]["processes"], f"still running after the grade command: {run['after']['processes']}"
+    assert not run["after"]["orphans"], f"orphaned sandbox processes (not killed here): {run['after']['orphans']}"
     _same_as_baseline(run, "f_daemon")
 
 
