@@ -261,3 +261,10 @@ def test_mutants_lose_points_through_the_boundary(assignment):
         _, grades, _ = trusted.Grader(dict(PLAIN, cell_timeout=120)).grade(src, mutated)
         got = sum(g["auto"] or 0 for g in grades.values())
         assert got < sum(g["max"] for g in grades.values() if not g["manual"]), f"{m.id} got full marks"
+
+
+def test_magics_in_a_students_cells_do_nothing_and_cost_nothing():
+    """Students run their notebooks in Jupyter, where `%matplotlib inline` or `!ls` are ordinary."""
+    source = notebook("def one():\n    return 1", "check_equal(one(), 1, 'one()')")
+    scores, out = grade(source, "%matplotlib inline\n!ls\ndef one():\n    return 1", extra_cells=["%pip install nothing"])
+    assert scores == {"test_0": 1}, errors(out)

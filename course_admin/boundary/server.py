@@ -73,6 +73,7 @@ class Server:
         self.main.__dict__["__builtins__"] = builtins
         sys.modules["__main__"] = self.main
         self.ns = self.main.__dict__
+        self.ns["get_ipython"] = _Shell  # magics (%matplotlib inline, %pip) do nothing here
         self.objects: dict[int, object] = {}
         self.ids: dict[int, int] = {}  # id(obj) -> handle
         self.calls: dict[int, tuple] = {}  # call id -> (outputs needing grad, inputs needing grad)
@@ -518,6 +519,20 @@ class Server:
                     raise RuntimeError(f"a function of the tests that your code called failed: {payload['error']}")
                 return payload["value"]
             self.dispatch(request)
+
+
+class _Shell:
+    """What ``get_ipython()`` returns while grading: IPython's magics and shell escapes, which the
+    cells may use when students run them in Jupyter, do nothing (the grader runs no IPython shell)."""
+
+    def __init__(self):
+        self.user_ns = sys.modules["__main__"].__dict__
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = run_line_magic
+    system = getoutput = run_line_magic
 
 
 class _Watch:

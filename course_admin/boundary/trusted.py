@@ -113,6 +113,15 @@ def merge(source_nb, student_nb):
     return out, messages
 
 
+class _Shell:
+    """``get_ipython()`` for the course's locked cells run here: magics do nothing."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
 def _strip_hidden(source: str) -> str:
     out, hidden = [], False
     for line in source.splitlines():
@@ -180,6 +189,7 @@ class Grader:
         sys.modules["__main__"] = main  # the tests' classes pickle by reference as __main__.Name
         self.ns = main.__dict__
         self.shared_names: set[str] = set()
+        self.setup_errors: list[str] = []
         grades: dict[str, dict] = {}
         self.start()
         release = {_meta(c).get("grade_id"): c.source for c in self.spec_release_cells(source_nb)}
@@ -205,7 +215,7 @@ class Grader:
                     grades[gid] = self._manual(cell, release.get(gid))
         if self.client:
             self.client.close()
-        return nb, grades, messages
+        return nb, grades, messages + self.setup_errors
 
     def spec_release_cells(self, source_nb):
         path = self.spec.get("release")
@@ -221,8 +231,12 @@ class Grader:
     def run_here(self, source: str, gid: str) -> None:
         """A locked setup cell, in this process too (its imports and helpers are the tests')."""
         before = {k: id(v) for k, v in self.ns.items()}
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            exec(compile(_python(source), f"<cell {gid}>", "exec"), self.ns)
+        self.ns.setdefault("get_ipython", _Shell)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                exec(compile(_python(source), f"<cell {gid}>", "exec"), self.ns)
+        except Exception as err:  # noqa: BLE001 - the course's own cell: say so, grade on (its tests will fail)
+            self.setup_errors.append(f"the locked cell {gid} failed in the grader: {type(err).__name__}: {err}")
         self.shared_names |= {k for k, v in self.ns.items() if before.get(k) != id(v)}  # the sandbox has them too
 
     def run_in_sandbox(self, cell, gid: str) -> list:
