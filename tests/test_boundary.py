@@ -268,3 +268,29 @@ def test_magics_in_a_students_cells_do_nothing_and_cost_nothing():
     source = notebook("def one():\n    return 1", "check_equal(one(), 1, 'one()')")
     scores, out = grade(source, "%matplotlib inline\n!ls\ndef one():\n    return 1", extra_cells=["%pip install nothing"])
     assert scores == {"test_0": 1}, errors(out)
+
+
+FLOOD = """
+import io, os, struct, torch
+def apply(f):
+    buf = io.BytesIO()
+    torch.save({"kind": "callback", "cb": 1, "args": [1], "kwargs": {"__t": "dict", "items": []}, "tensors": []}, buf)
+    frame = struct.pack(">Q", len(buf.getvalue())) + buf.getvalue()
+    fds = [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2]
+    while True:  # forged callback requests on every descriptor, never reading the answers
+        for fd in fds:
+            try:
+                os.write(fd, frame)
+            except OSError:
+                pass
+"""
+
+
+@pytest.mark.parametrize("student", ["def apply(f):\n    while True:\n        f(1)", FLOOD])
+def test_a_flood_of_callbacks_still_stops_at_the_cells_time_limit(student):
+    """The student's side keeps asking the grader to call a function of the tests (honestly, or by
+    writing forged requests on the protocol pipe and never reading the answers): the cell's deadline
+    holds although a message is always waiting, and the grader's writes do not block."""
+    source = notebook(student, "apply(lambda x: x)")
+    scores, out = grade(source, timeout=5)
+    assert scores == {"test_0": 0} and "ran longer than 5 s" in errors(out)["test_0"]

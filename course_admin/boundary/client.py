@@ -93,10 +93,17 @@ class Client:
 
     # -- the channel
     def _send(self, payload: bytes) -> None:
-        data = struct.pack(">Q", len(payload)) + payload
+        """Write one message; the deadline holds here too (a student's side that stops reading fills
+        the pipe, and a blocking write would wait for ever)."""
+        data = memoryview(struct.pack(">Q", len(payload)) + payload)
         try:
             while data:
-                n = os.write(self.w, data)
+                left = (self.deadline or time.monotonic() + self.timeout) - time.monotonic()
+                _, ready, _ = select.select([], [self.w], [], max(left, 0))
+                if not ready or left <= 0:
+                    self.kill()
+                    raise SandboxDied("timeout")
+                n = os.write(self.w, data[:65536])  # at most PIPE_BUF-sized pieces never block once writable
                 data = data[n:]
         except (BrokenPipeError, OSError) as err:
             raise SandboxDied(f"the sandbox stopped ({err})") from None
@@ -106,7 +113,7 @@ class Client:
         while n:
             left = (self.deadline or time.monotonic() + self.timeout) - time.monotonic()
             ready, _, _ = select.select([self.r], [], [], max(left, 0))
-            if not ready:
+            if not ready or left <= 0:  # past the deadline even while data keeps coming (a flood of callbacks)
                 self.kill()
                 raise SandboxDied("timeout")
             chunk = os.read(self.r, min(n, 1 << 20))
