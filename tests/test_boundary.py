@@ -294,3 +294,12 @@ def test_a_flood_of_callbacks_still_stops_at_the_cells_time_limit(student):
     source = notebook(student, "apply(lambda x: x)")
     scores, out = grade(source, timeout=5)
     assert scores == {"test_0": 0} and "ran longer than 5 s" in errors(out)["test_0"]
+
+
+def test_the_output_of_a_notebook_is_bounded():
+    """Many cells that each print the most one request may bring back do not make a huge notebook."""
+    source = notebook("def one():\n    return 1", "check_equal(one(), 1, 'one()')")
+    scores, out = grade(source, extra_cells=["print('x' * 300_000)"] * 15)
+    assert scores == {"test_0": 1}
+    total = sum(len(o.get("text", "")) for c in out.cells for o in c.get("outputs", []))
+    assert 1_900_000 < total <= trusted.MAX_NOTEBOOK_OUTPUT + 200, total

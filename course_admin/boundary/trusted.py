@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 SERVER = str(Path(__file__).resolve().with_name("server.py"))
+MAX_NOTEBOOK_OUTPUT = 2_000_000  # characters of output kept per graded notebook, all cells together
 BUILTIN_NAMES = set(dir(__builtins__)) if isinstance(__builtins__, dict) is False else set(__builtins__)
 
 
@@ -152,6 +153,7 @@ class Grader:
         self.client = None
         self.replay: list[tuple[str, str]] = []  # (filename, source) run in the sandbox so far
         self.poisoned: dict[str, str] = {}  # grade_id -> why the sandbox was stopped there
+        self.output_chars = 0
 
     def start(self):
         from .client import Client
@@ -260,13 +262,25 @@ class Grader:
         outputs = self._outputs_so_far()
         if not reply.get("ok"):
             err = reply.get("error") or {}
-            outputs.append(_error(str(err.get("type")), str(err.get("message")), str(err.get("traceback", ""))))
+            outputs.append(_error(str(err.get("type"))[:200], self.budget(str(err.get("message"))[:4000]),
+                                  self.budget(str(err.get("traceback", ""))[:6000])))
         return outputs
 
     def _outputs_so_far(self) -> list:
         text = "".join(self.client.output) if self.client else ""
         self.client.output.clear()
-        return [_stream(text)] if text else []
+        return [_stream(self.budget(text))] if text else []
+
+    def budget(self, text: str) -> str:
+        """At most :data:`MAX_NOTEBOOK_OUTPUT` characters of output per notebook in all (a submission of
+        many cells that each print the most a request may bring back would otherwise make an autograded
+        notebook of gigabytes)."""
+        left = MAX_NOTEBOOK_OUTPUT - self.output_chars
+        if len(text) > left:
+            text = text[:max(left, 0)] + ("\n[the grader keeps at most {:,} characters of output per notebook]\n"
+                                          .format(MAX_NOTEBOOK_OUTPUT) if left > -1 else "")
+        self.output_chars += len(text)
+        return text
 
     def _stopped(self, err) -> dict:
         why = ("this cell ran longer than {t:g} s (an endless loop?) and was stopped; it scores 0, and the cells "
@@ -322,7 +336,7 @@ class Grader:
             self.poisoned[gid] = error["evalue"]
             self.start()
         except Exception as err:  # noqa: BLE001 - a failing test is a result
-            error = _error(type(err).__name__, str(err))
+            error = _error(type(err).__name__, self.budget(str(err)[:20_000]))
             if os.environ.get("BD_DEBUG"):
                 import traceback
                 traceback.print_exc(file=sys.__stderr__)
@@ -338,7 +352,7 @@ class Grader:
             except SandboxDied:
                 self.start()
         if text:
-            outputs.append(_stream(text[:200_000]))
+            outputs.append(_stream(self.budget(text[:200_000])))
         if error is not None:
             outputs.append(error)
         return error is None, outputs
