@@ -545,7 +545,8 @@ class _Pickler(pickle.Pickler):
         for t in self.tensors:
             payload = t.detach()
             hooked = bool(getattr(t, "_backward_hooks", None)) and t.is_leaf
-            out.append((payload, bool(t.requires_grad), isinstance(t, nn.Parameter), hooked))
+            grad = t.grad.detach() if t.is_leaf and t.grad is not None else None  # accumulates there as here
+            out.append((payload, bool(t.requires_grad), isinstance(t, nn.Parameter), hooked, grad))
         return out
 
     def reducer_override(self, obj):

@@ -234,13 +234,15 @@ class Server:
         tensors = outer.pop("tensor_list", [])
         made = []
         self.hook_log = []
-        self.sent_rg = [i for i, (_, rg, _, _) in enumerate(tensors) if rg]
-        for index, (payload, requires_grad, is_param, hooked) in enumerate(tensors):
+        self.sent_rg = [i for i, (_, rg, _, _, _) in enumerate(tensors) if rg]
+        for index, (payload, requires_grad, is_param, hooked, grad) in enumerate(tensors):
             t = payload.detach().clone() if payload.device.type != "meta" else payload.detach()
             if is_param:
                 t = torch.nn.Parameter(t, requires_grad=requires_grad)
             elif requires_grad and (t.is_floating_point() or t.is_complex()):
                 t.requires_grad_(True)
+            if grad is not None and t.requires_grad:
+                t.grad = grad.clone()
             if hooked and t.requires_grad:
                 t.register_hook(lambda g, i=index: self.hook_log.append(("tensor", i, g.detach().clone())) and None)
             made.append(t)
