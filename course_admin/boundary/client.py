@@ -339,7 +339,6 @@ class Client:
                 else:
                     old.clear()
                     old.update(new)
-        if os.environ.get("BD_DEBUG") and reply.get("mutated"): print("MUTATED", reply["mutated"], file=sys.__stderr__)
         for index, entry in reply.get("mutated", []):
             t = sent[index]
             if "value" in entry:
@@ -541,6 +540,7 @@ class _Pickler(pickle.Pickler):
         return None
 
     def tensor_payloads(self):
+        self.sent_rg = [i for i, t in enumerate(self.tensors) if t.requires_grad]  # as the sandbox records them
         out = []
         for t in self.tensors:
             payload = t.detach()
@@ -763,20 +763,19 @@ class _RemoteGraph(torch.autograd.Function):
 
 
 def _attach(client, call_id, reply, pickler, tensors):
-    """Outputs that require gradients, attached to the trusted inputs they came from."""
-    record_outs = [i for i, v in enumerate(tensors)]
-    # which reply tensors are graph outputs: those the server listed, in its order
-    graph_outputs = [i for i in _graph_indices(reply.get("value"))]
-    ins = [t for t in pickler.tensors if t.requires_grad]
-    positions = [i for i, t in enumerate(pickler.tensors) if t.requires_grad]
-    if not graph_outputs or not ins:
+    """The results that need a backward (the sandbox's graph outputs, found the way the sandbox
+    found them), attached to the trusted tensors that required gradients when they were sent."""
+    graph_outputs = _graph_indices(reply.get("value"))
+    positions = pickler.sent_rg
+    if not graph_outputs or not positions:
         return None
+    ins = [pickler.tensors[p] for p in positions]
     outs = _RemoteGraph.apply(client, call_id, positions, len(graph_outputs), [tensors[i] for i in graph_outputs], *ins)
-    del record_outs
     return dict(zip(graph_outputs, outs))
 
 
 def _graph_indices(v, found=None):
+    """Indices of the tensors in an encoded value that are results of a graph (as server.py)."""
     found = [] if found is None else found
     if isinstance(v, dict) and v.get("__t") == "tensor":
         if v["rg"] and not v["leaf"]:
@@ -786,8 +785,5 @@ def _graph_indices(v, found=None):
             _graph_indices(x, found)
     elif isinstance(v, (list, tuple)):
         for x in v:
-            _graph_indices(x, found)
-    elif isinstance(v, dict) and "__t" not in v:
-        for x in v.values():
             _graph_indices(x, found)
     return found

@@ -337,8 +337,9 @@ class Grader:
             self.start()
         except Exception as err:  # noqa: BLE001 - a failing test is a result
             error = _error(type(err).__name__, self.budget(str(err)[:20_000]))
-            if os.environ.get("BD_DEBUG"):
+            if os.environ.get("COURSE_GRADER_DEBUG"):  # the trusted traceback (hidden lines): for the instructor
                 import traceback
+
                 traceback.print_exc(file=sys.__stderr__)
         finally:
             if self.client:
