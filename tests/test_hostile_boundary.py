@@ -16,6 +16,11 @@ course_lib and the virtual environment are unchanged; both honest students get 1
 student has a row in grades.csv; nothing is left in /tmp, site-packages or the checkout, and no
 process of the run survives it.
 
+One run grades 51 submissions (46 hostile) in 9-10 minutes on 2 shared cores. For debugging,
+``HOSTILE_BOUNDARY_SKIP=e_huge,a_*`` leaves students out and ``HOSTILE_BOUNDARY_GRADE_ARGS`` adds
+options to the grade command (``--unsafe-no-sandbox`` shows the D and F tests failing); either makes
+the first test fail, as the run is then not the whole class.
+
 The attacks write into shared places (the checkout, the virtual environment, /tmp) when a grader
 lets them; what they write acts only in this run's processes, and the fixture removes it again
 after the run (and records that it was there, for the tests).
