@@ -25,7 +25,7 @@ import zlib
 from pathlib import Path
 
 from . import course as nc
-from .hygiene import strip_terminal
+from .hygiene import MalformedSubmission, read_submission, strip_terminal
 
 MIN_RUN = 16  # shortest run of encoded characters decoded (12 bytes of base64)
 MAX_DOCUMENT = 8 * 2**20  # characters of one page, or of one notebook's outputs, that are searched
@@ -245,8 +245,7 @@ def check_leaks(root: Path, assignment: str) -> list[str]:
 
     def report(where: Path, text: str, submitted: Path, plain: bool) -> list[str]:
         own = given
-        if submitted.is_file():
-            own += "\n".join(c.source for c in nc.read_notebook(submitted).cells)
+        own += _own_text(submitted)
         wanted = hidden | (solution if _is_untouched_release(root, assignment, submitted) else set())
         found, complete = find_lines(text, {line for line in wanted if line not in own}, plain=plain)
         rel = where.relative_to(root)
@@ -272,5 +271,19 @@ def _is_untouched_release(root: Path, assignment: str, submitted: Path) -> bool:
     release = root / "release" / assignment / submitted.name
     if not (submitted.is_file() and release.is_file()):
         return False
+    try:
+        submitted_nb = read_submission(submitted)
+    except MalformedSubmission:
+        return False
     strip = lambda nb: [c.source for c in nb.cells]  # noqa: E731
-    return strip(nc.read_notebook(submitted)) == strip(nc.read_notebook(release))
+    return strip(submitted_nb) == strip(nc.read_notebook(release))
+
+
+def _own_text(submitted: Path) -> str:
+    """The sources of the student's own notebook (nothing when it is missing or not a notebook)."""
+    if not submitted.is_file():
+        return ""
+    try:
+        return "\n" + "\n".join(c.source for c in read_submission(submitted).cells)
+    except MalformedSubmission:
+        return ""

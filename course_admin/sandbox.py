@@ -42,6 +42,7 @@ from .limits import Limits
 from .submission import (CellGrade, GradeResult, copy_tree, fingerprint, first_error, note_cell,
                          restore_deleted_cells, suspicious_code)
 
+NOT_READ = "not_read.txt"  # beside a submission that collect could not read (term.collect): why
 MARKER = "COURSE_GRADER_SANDBOX"  # in the environment of every process of a sandbox: found and killed at the end
 
 
@@ -165,6 +166,8 @@ class Sandbox:
         copy_tree(submitted, dest)
         from .hygiene import MalformedSubmission, check_structure, read_submission
 
+        if (submitted / NOT_READ).is_file():  # collect could not read what the student handed in
+            result.messages.append("the submission was not graded: " + (submitted / NOT_READ).read_text()[:300])
         flags = []
         for path in sorted(dest.glob("*.ipynb")):
             try:  # not a notebook, or not one nbgrader can read: 0 for this student, with why; the class goes on
@@ -271,6 +274,8 @@ class Sandbox:
     def _merge(self, course, scores, assignment, student, submitted, result) -> None:
         from nbgrader.api import Gradebook
 
+        from .hygiene import MalformedSubmission, read_submission
+
         graded_dir = course / "autograded" / student / assignment
         out_dir = self.root / "autograded" / student / assignment
         if out_dir.exists():
@@ -301,8 +306,8 @@ class Sandbox:
                 if nb is None:  # nothing came back: the student's notebook, so that feedback can be made
                     source = submitted / f"{notebook.name}.ipynb"
                     try:
-                        nb = nbformat.read(source, as_version=4)
-                    except Exception:  # noqa: BLE001 - missing or malformed: an empty page with the note
+                        nb = read_submission(source)
+                    except (MalformedSubmission, OSError):  # missing or malformed: an empty page with the note
                         nb = nbformat.v4.new_notebook()
                     for cell in nb.cells:
                         if cell.cell_type == "code":

@@ -69,20 +69,27 @@ def collect(root: Path, assignment: str, folder: Path) -> dict[str, str]:
         if not STUDENT_ID.match(student):
             done[entry.name] = "skipped: not a valid student id"
             continue
-        try:
-            text = _read_submission(entry)
-        except ValueError as err:
-            done[student] = f"skipped: {err}"
-            continue
         dest = root / "submitted" / student / assignment
+        try:
+            text, why = _read_submission(entry), None
+        except ValueError as err:  # the student still gets a row (0 points) and the reason, in the grades and feedback
+            text, why = EMPTY_NOTEBOOK, str(err)
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
         (dest / f"{assignment}.ipynb").write_bytes(text)
+        if why:
+            from .sandbox import NOT_READ
+
+            (dest / NOT_READ).write_text(why)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.stat().st_mtime)) + " UTC"
         (dest / "timestamp.txt").write_text(stamp)
-        done[student] = "ok"
+        done[student] = "ok" if why is None else f"not readable, graded as an empty notebook (0 points): {why}"
     return done
+
+
+EMPTY_NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+
 
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -170,10 +177,15 @@ def feedback(root: Path, assignment: str, students: list[str] | None = None) -> 
     api = _api(root)
     graded = [s for s in (students or students_of(root, assignment))
               if (Path(root) / "autograded" / s / assignment).is_dir()]
-    for student in ([None] if not students else graded):
-        result = api.generate_feedback(assignment, student, force=True)
-        if not result["success"]:
-            raise RuntimeError(f"generate_feedback {assignment} {student or ''} failed:\n{result.get('error')}")
+    result = api.generate_feedback(assignment, None, force=True) if not students else {"success": False}
+    if not result["success"]:  # one student at a time: a notebook nbgrader cannot render stops only its own page
+        failed = []
+        for student in graded:
+            if not api.generate_feedback(assignment, student, force=True)["success"]:
+                failed.append(student)
+        if failed:
+            print(strip_terminal(f"feedback: nbgrader could not make the page of {', '.join(failed)}; "
+                                 "every other page was made"))
     pages = [page for s in graded for page in sorted((Path(root) / "feedback" / s / assignment).glob("*.html"))]
     for page in pages:
         page.write_text(sanitize_html(page.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")

@@ -229,6 +229,10 @@ def test_collect(tmp_path):
     done = term.collect(root, "a99", incoming)
     assert {k for k, v in done.items() if v == "ok"} == {"ann", "bo", "cy"}
     assert "expected 1" in done["two"] and "not a readable notebook" in done["broken"] and "link" not in done
+    # an unreadable submission still makes a row: an empty notebook (0 points) and the reason beside it
+    broken = root / "submitted" / "broken" / "a99"
+    assert nc.nbformat.read(broken / "a99.ipynb", as_version=4).cells == []
+    assert "not a readable notebook" in (broken / "not_read.txt").read_text()
     assert (root / "submitted" / "bo" / "a99" / "a99.ipynb").is_file()
     assert (root / "submitted" / "bo" / "a99" / "timestamp.txt").is_file()
 
