@@ -303,3 +303,16 @@ def test_the_output_of_a_notebook_is_bounded():
     assert scores == {"test_0": 1}
     total = sum(len(o.get("text", "")) for c in out.cells for o in c.get("outputs", []))
     assert 1_900_000 < total <= trusted.MAX_NOTEBOOK_OUTPUT + 200, total
+
+
+def test_a_huge_reply_costs_the_grader_little():
+    """A function that returns twenty million numbers: that test scores 0 within the cell's limit (the
+    reply is refused above 64 MB, or its reading stops at the deadline), and the next test is graded."""
+    import time
+
+    source = notebook("def big():\n    return list(range(20_000_000))\ndef one():\n    return 1",
+                      "check_equal(len(big()), 20_000_000, 'len(big())')", "check_equal(one(), 1, 'one()')")
+    start = time.monotonic()
+    scores, out = grade(source, timeout=20)
+    assert scores == {"test_0": 0, "test_1": 1}, errors(out)
+    assert time.monotonic() - start < 120

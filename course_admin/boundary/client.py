@@ -50,6 +50,10 @@ class SandboxDied(RuntimeError):
     """The sandbox stopped (the student's code exited, crashed, hit a limit or ran too long)."""
 
 
+class _Late(BaseException):
+    """Raised by the alarm that bounds the decoding of a reply (a BaseException: no test catches it)."""
+
+
 class RemoteError(Exception):
     """An exception of a type the grader does not know, raised by the student's code."""
 
@@ -70,7 +74,7 @@ def _stub(name):
 _rebuild_module, _callback = _stub("rebuild_module"), _stub("callback")
 
 _ALLOWED_NP = {"b", "i", "u", "f", "c"}
-MAX_REPLY_BYTES = 1 << 30  # a reply larger than this stops the sandbox (the grader's memory is not the student's)
+MAX_REPLY_BYTES = 64 << 20  # a reply larger than this stops the sandbox (the grader's memory and time are not the student's)
 
 
 class Client:
@@ -164,13 +168,33 @@ class Client:
             if size > MAX_REPLY_BYTES:
                 self.kill()
                 raise SandboxDied(f"the student's code sent {size} bytes at once (more than {MAX_REPLY_BYTES})")
-            reply = self._decode(self._read_exact(size))
+            reply = self._decode_in_time(self._read_exact(size))
             if reply.get("stdout"):
                 self.output.append(reply["stdout"])
             if reply.get("kind") == "callback":
                 self._answer_callback(reply)
                 continue
             return reply, pickler
+
+    def _decode_in_time(self, data: bytes) -> dict:
+        """:meth:`_decode` under the same deadline (a reply of millions of small objects is slow to read)."""
+        import signal
+
+        left = (self.deadline or time.monotonic() + self.timeout) - time.monotonic()
+
+        def stop(signum, frame):
+            raise _Late()
+
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+        try:
+            return self._decode(data)
+        except _Late:
+            self.kill()
+            raise SandboxDied("timeout") from None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
     def _decode(self, data: bytes) -> dict:
         try:
