@@ -235,6 +235,8 @@ class Grader:
         before = {k: id(v) for k, v in self.ns.items()}
         self.ns.setdefault("get_ipython", _Shell)
         try:
+            self.bind_student_names()  # a locked cell may use them (a09: student_q_sample = q_sample), as in the kernel
+            before = {k: id(v) for k, v in self.ns.items()}
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 exec(compile(_python(source), f"<cell {gid}>", "exec"), self.ns)
         except Exception as err:  # noqa: BLE001 - the course's own cell: say so, grade on (its tests will fail)
