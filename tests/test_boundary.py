@@ -316,3 +316,13 @@ def test_a_huge_reply_costs_the_grader_little():
     scores, out = grade(source, timeout=20)
     assert scores == {"test_0": 0, "test_1": 1}, errors(out)
     assert time.monotonic() - start < 120
+
+
+def test_a_locked_cell_after_the_solution_sees_the_students_names():
+    """As in the kernel: a locked helper cell between the solution and the tests may use the
+    student's function (a09's helpers keep `student_q_sample = q_sample`)."""
+    source = notebook("def double(x):\n    return 2 * x", "check_equal(alias(2), 4, 'alias(2)')")
+    source.cells.insert(2, cell("alias = double", grade_id="helpers", locked=True))
+    scores, out = grade(source)
+    assert scores == {"test_0": 1}, errors(out)
+    assert grade(source, "def double(x):\n    return x + 1")[0] == {"test_0": 0}
