@@ -402,7 +402,7 @@ class Server:
                 self.calls[call_id] = (indices, [tensors[i] for i in indices], [made[p] for p in positions], positions)
         self.report_tensors = tensors
         containers = []
-        for obj in _containers((args, kwargs)):  # lists and dicts the call may have changed in place
+        for obj in _containers((args, kwargs)):  # lists, dicts and arrays the call may have changed in place
             try:
                 containers.append(self.encode(obj, tensors, {id(t): i for i, t in enumerate(made)}))
             except (TypeError, ValueError):
@@ -598,12 +598,12 @@ def _graph_indices(v, found=None):
 
 
 def _containers(value, found=None, seen=None, depth=0):
-    """The lists and dicts inside a call's arguments, in a fixed order (the grader walks its own
-    arguments the same way)."""
+    """The lists, dicts and NumPy arrays inside a call's arguments, in a fixed order (the grader walks
+    its own arguments the same way)."""
     found, seen = ([] if found is None else found), (set() if seen is None else seen)
     if depth > 8 or id(value) in seen:
         return found
-    if type(value) in (list, dict):
+    if type(value) in (list, dict) or (type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"):
         seen.add(id(value))
         found.append(value)
     if type(value) in (list, tuple):
