@@ -39,6 +39,7 @@ import struct
 import sys
 import time
 import types
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -110,6 +111,7 @@ class Client:
                 n = os.write(self.w, data[:65536])  # at most PIPE_BUF-sized pieces never block once writable
                 data = data[n:]
         except (BrokenPipeError, OSError) as err:
+            self.kill()
             raise SandboxDied(f"the sandbox stopped ({err})") from None
 
     def _read_exact(self, n: int) -> bytes:
@@ -122,6 +124,7 @@ class Client:
                 raise SandboxDied("timeout")
             chunk = os.read(self.r, min(n, 1 << 20))
             if not chunk:
+                self.kill()
                 raise SandboxDied("died")
             chunks.append(chunk)
             n -= len(chunk)
@@ -133,6 +136,14 @@ class Client:
         except OSError:
             pass
         self.proc.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except (OSError, AttributeError):
+                pass
 
     def close(self) -> None:
         try:
@@ -143,6 +154,7 @@ class Client:
             self.proc.wait(timeout=5)
         except Exception:  # noqa: BLE001
             self.kill()
+        self._close_pipes()
 
     def _pack(self, message: dict, payload=None) -> bytes:
         outer = dict(message)
@@ -306,6 +318,11 @@ class Client:
                "grad_enabled": torch.is_grad_enabled(), "overrides": overrides or {}}
         state = np.random.get_state()
         ctx["np_rng"] = state
+        ctx["np_err"] = np.geterr()
+        ctx["warn_filters"] = [(action, getattr(msg, "pattern", msg) or "", cat.__name__, getattr(mod, "pattern", mod) or "",
+                                lineno)
+                               for action, msg, cat, mod, lineno in warnings.filters[:50]
+                               if getattr(builtins, cat.__name__, None) is cat]
         return ctx
 
     def restore_context(self, ctx) -> None:
@@ -316,6 +333,10 @@ class Client:
         if "np_rng" in ctx:
             name, keys, pos, has_gauss, cached = ctx["np_rng"]
             np.random.set_state((name, np.frombuffer(keys, dtype=np.uint32).copy(), pos, has_gauss, cached))
+        for category, message in ctx.get("warnings", [])[:100]:  # shown by the student's code: shown here
+            cls = getattr(builtins, str(category), None)
+            warnings.warn(str(message), cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning,
+                          stacklevel=2)
 
     def overrides(self) -> dict:
         """Names of the student's the tests rebound (e.g. ``q_sample = reference.q_sample``): bound

@@ -25,10 +25,12 @@ import io
 import os
 import pickle
 import random
+import re
 import struct
 import sys
 import traceback
 import types
+import warnings
 
 import torch
 
@@ -281,8 +283,27 @@ class Server:
         torch.set_grad_enabled(ctx.get("grad_enabled", True))
         for name, value in ctx.get("overrides", {}).items():
             self.ns[name] = value
+        # the tests' floating-point and warning settings (np.errstate(divide="raise"), simplefilter("error")):
+        # the student's code runs under them as it would in one process; warnings it shows go back to the grader
+        self.saved_warnings = (warnings.filters[:], warnings.showwarning)
+        self.recorded_warnings = []
+        if ctx.get("np_err") is not None:
+            import numpy  # noqa: PLC0415
+
+            numpy.seterr(**ctx["np_err"])
+        if ctx.get("warn_filters") is not None:
+            warnings.filters[:] = [(action, re.compile(msg, re.I) if msg else None, getattr(builtins, cat, Warning),
+                                    re.compile(mod) if mod else None, lineno)
+                                   for action, msg, cat, mod, lineno in ctx["warn_filters"]]
+            warnings._filters_mutated()
+            warnings.showwarning = lambda message, category, *a, **k: self.recorded_warnings.append(
+                (category.__name__, str(message)))
 
     def restore_names(self) -> None:
+        if getattr(self, "saved_warnings", None):
+            warnings.filters[:], warnings.showwarning = self.saved_warnings
+            warnings._filters_mutated()
+            self.saved_warnings = None
         for name, value in getattr(self, "saved_names", {}).items():
             if value is _MISSING:
                 self.ns.pop(name, None)
@@ -291,7 +312,9 @@ class Server:
         self.saved_names = {}
 
     def context_out(self) -> dict:
-        out = {"torch_rng": torch.get_rng_state(), "py_rng": _plain(random.getstate())}
+        out = {"torch_rng": torch.get_rng_state(), "py_rng": _plain(random.getstate()),
+               "warnings": list(getattr(self, "recorded_warnings", []))[:100]}
+        self.recorded_warnings = []
         if "numpy" in sys.modules:
             state = sys.modules["numpy"].random.get_state()
             out["np_rng"] = (state[0], state[1].tobytes(), int(state[2]), int(state[3]), float(state[4]))
