@@ -46,6 +46,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .walk import containers as _containers, graph_indices as _graph_indices
+
 
 class SandboxDied(RuntimeError):
     """The sandbox stopped (the student's code exited, crashed, hit a limit or ran too long)."""
@@ -535,23 +537,6 @@ class Client:
         self.request("free", {})
 
 
-def _containers(value, found=None, seen=None, depth=0):
-    """The lists, dicts and NumPy arrays inside a call's arguments, in the order the sandbox walks its copies."""
-    found, seen = ([] if found is None else found), (set() if seen is None else seen)
-    if depth > 8 or id(value) in seen:
-        return found
-    if type(value) in (list, dict) or (type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"):
-        seen.add(id(value))
-        found.append(value)
-    if type(value) in (list, tuple):
-        for v in value:
-            _containers(v, found, seen, depth + 1)
-    elif type(value) is dict:
-        for v in value.values():
-            _containers(v, found, seen, depth + 1)
-    return found
-
-
 def _tuples(value):
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
@@ -824,16 +809,3 @@ def _attach(client, call_id, reply, pickler, tensors):
     return dict(zip(graph_outputs, outs))
 
 
-def _graph_indices(v, found=None):
-    """Indices of the tensors in an encoded value that are results of a graph (as server.py)."""
-    found = [] if found is None else found
-    if isinstance(v, dict) and v.get("__t") == "tensor":
-        if v["rg"] and not v["leaf"]:
-            found.append(v["i"])
-    elif isinstance(v, dict) and v.get("__t") == "dict":
-        for _, x in v["items"]:
-            _graph_indices(x, found)
-    elif isinstance(v, (list, tuple)):
-        for x in v:
-            _graph_indices(x, found)
-    return found
