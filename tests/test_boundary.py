@@ -137,6 +137,24 @@ def test_gradients_in_place_changes_and_random_numbers_cross():
     assert scores == {"test_0": 0, "test_1": 0, "test_2": 0}, errors(out)
 
 
+def test_a_stored_tensor_keeps_its_graph_when_read_later():
+    """A tensor with a graph that the student's object keeps (read as an attribute after the call, not
+    returned by it) arrives with requires_grad and a grad_fn, as in one process; a detached one without.
+    (Two a08 ImagePool mutants that store the attached images got full marks before.)"""
+    source = notebook(
+        "class Keeper:\n    def __init__(self):\n        self.kept = []\n"
+        "    def keep(self, x):\n        self.kept.append(x.detach() if DETACH else x[0])\n        return x.detach()\n"
+        "DETACH = True",
+        "w = torch.tensor(2.0, requires_grad=True)\nk = Keeper()\nout = k.keep(w * torch.ones(2, 3))\n"
+        "check_equal((out.requires_grad, out.grad_fn), (False, None), 'the answer')\n"
+        "check_equal([(t.requires_grad, t.grad_fn is None) for t in k.kept], [(False, True)], 'what it kept')")
+    scores, out = grade(source)
+    assert scores == {"test_0": 1}, errors(out)
+    scores, out = grade(source, nc.cell_by_id(source, "answer").source.replace("DETACH = True", "DETACH = False"))
+    assert scores == {"test_0": 0}, errors(out)
+    assert "what it kept" in errors(out)["test_0"], errors(out)
+
+
 MODULE = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
           "        self.body = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))\n"
           "    def forward(self, x):\n        return self.body(x).relu()")
@@ -247,15 +265,23 @@ def test_every_solution_scores_full_marks_and_every_release_zero(assignment):
     assert sum(g["auto"] or 0 for g in grades.values()) == 0, grades
 
 
+ONCE_SURVIVED = ("a08_cyclegan/image_pool_query__detaches_answers_only",
+                 "a08_cyclegan/image_pool_query__answers_stacked_under_no_grad")
+"""Mutants that the in-process grader caught and the boundary once let through (full marks): graded here
+every time, besides the sample."""
+
+
 @pytest.mark.parametrize("assignment", nc.find_assignments())
 def test_mutants_lose_points_through_the_boundary(assignment):
     """Two mutants per assignment (a fixed random sample; the full set runs in-process in
-    `python -m course_admin mutants`): each loses points here too."""
+    `python -m course_admin mutants`) and those in :data:`ONCE_SURVIVED`: each loses points here too."""
     from course_admin.mutants import find_mutants
 
     src, nb = _solution(assignment)
     mutants = sorted((m for m in find_mutants() if m.id.startswith(assignment + "/")), key=lambda m: m.id)
-    for m in random.Random(assignment).sample(mutants, 2):
+    sample = random.Random(assignment).sample(mutants, 2)
+    sample += [m for m in mutants if m.id in ONCE_SURVIVED and m not in sample]
+    for m in sample:
         mutated = copy.deepcopy(nb)
         nc.cell_by_id(mutated, m.id.split("/")[1].split("__")[0]).source = m.text
         _, grades, _ = trusted.Grader(dict(PLAIN, cell_timeout=120)).grade(src, mutated)

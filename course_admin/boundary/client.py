@@ -241,6 +241,13 @@ class Client:
                     return graph[v["i"]]
                 if v["rg"] and v["leaf"] and (t.is_floating_point() or t.is_complex()):
                     t = nn.Parameter(t, requires_grad=True) if v["param"] else t.requires_grad_(True)
+                elif v["rg"] and (t.is_floating_point() or t.is_complex()):
+                    # a result of a graph in the sandbox that no call of this reply connects to the
+                    # grader's tensors (an attribute read later, e.g. the images an ImagePool stored
+                    # without detaching them): it arrives as a result of a graph too, so that a test of
+                    # requires_grad / grad_fn sees what it would see in one process
+                    with torch.enable_grad():
+                        t = t.requires_grad_(True).clone()
                 elif v["param"]:
                     t = nn.Parameter(t, requires_grad=False)
                 return t
