@@ -218,7 +218,7 @@ def _info(args) -> int:
     from .precision import resolve
 
     try:
-        print(f"training precision: {resolve().describe()} (COURSE_PRECISION, COURSE_CHANNELS_LAST, COURSE_COMPILE)")
+        print(f"training precision: {resolve().describe()} (COURSE_PRECISION, COURSE_CHANNELS_LAST, COURSE_COMPILE, COURSE_FUSED_OPTIMIZER)")
     except ValueError as err:
         print(f"training precision: {err}")
     if args.full:

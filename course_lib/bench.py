@@ -1,5 +1,6 @@
 """``python -m course_lib bench``: how fast the course's training steps run on this machine, in fp32 and in
-the fast path (bf16 autocast + channels_last), against the machine's own matrix-multiply rate.
+the fast path (bf16 autocast + channels_last + the fused optimizer kernels that :func:`common.fit` uses on
+it), against the machine's own matrix-multiply rate.
 
 For each model, one *full training step* as the course trains it (the experiment's own ``build`` and
 ``train_step``: forward, losses, backward, optimizer step, schedules) is timed on synthetic batches of the
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import datetime as _dt
 import itertools
 import json
@@ -160,6 +162,16 @@ class Workload:
 
     def step(self) -> dict:
         return self.train_step(self.run, self.batch)
+
+    def fuse_optimizers(self) -> None:
+        """The run's Adam / AdamW / SGD optimizers to their fused kernels, as :func:`common.fit` does on the
+        fast path (:meth:`course_lib.precision.Precision.prepare_optimizer`)."""
+        from .precision import FP32
+
+        fused = dataclasses.replace(FP32, fused_optimizer=True)
+        for value in self.run.state.values():
+            if isinstance(value, torch.optim.Optimizer):
+                fused.prepare_optimizer(value)
 
     def channels_last(self) -> None:
         """Networks and batch to channels_last (parameters keep their identity: the optimizers still hold them)."""
@@ -570,6 +582,7 @@ def benchmark(device: torch.device | str | None = None, models: tuple[str, ...] 
         # layout by fp32 steps would make every optimizer step run on mixed strides (measured 1.7x slower)
         work = build_workload(name, device, tiny=tiny)
         work.channels_last()
+        work.fuse_optimizers()
         fast = time_steps(work, device, path, warmup, steps)
         if explained:
             parts["fast"] = breakdown(work, device, path)
@@ -591,7 +604,7 @@ def benchmark(device: torch.device | str | None = None, models: tuple[str, ...] 
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "fast_path": {"autocast_dtype": fast_name if fast_name != "fp32" else None, "channels_last": True,
-                          "chosen_by": path.source},
+                          "fused_optimizer": True, "chosen_by": path.source},
             "warmup_steps": warmup, "timed_steps": steps, "statistic": "median of the timed steps",
             "tiny": tiny, "flop_counter": "torch.utils.flop_counter.FlopCounterMode, one fp32 step",
             "memory_method": memory_method(device), "matmul": matmul, "matmul_end": rates(), "models": rows}

@@ -433,6 +433,10 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
         m.train()
         if not p.is_default:
             p.prepare(m)
+    if not p.is_default:
+        for value in run.state.values():  # Adam / AdamW / SGD to their fused kernels (Precision.prepare_optimizer)
+            if isinstance(value, torch.optim.Optimizer):
+                p.prepare_optimizer(value)
     if p.name == "fp32":
         step = lambda batch: module.train_step(run, batch)  # noqa: E731 -- the original path, untouched
     else:
