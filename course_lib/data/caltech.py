@@ -3,9 +3,9 @@
 Three sets in ``datasets/`` (or ``$COURSE_DATA_DIR``), each with a README (source, licence, counts) and a
 ``SHA256SUMS`` that every loader checks before reading (once per process and file version):
 
-* :func:`caltech_photos` -- 4,616 true colour photographs of 95 Caltech-101 classes (Fei-Fei, Fergus & Perona,
-  CVPR Workshop 2004; CC BY 4.0), centre squares at 128 x 128, a fixed stratified 90/10 split (4,154 train /
-  462 test). The training set of the colorization and restoration notebooks (issue 12).
+* :func:`caltech_photos` -- 4,602 true colour photographs of 95 Caltech-101 classes (Fei-Fei, Fergus & Perona,
+  CVPR Workshop 2004; CC BY 4.0), centre squares at 128 x 128, a fixed stratified 90/10 split (4,142 train /
+  460 test). The training set of the colorization and restoration notebooks (issue 12).
 * :func:`edges2motorbikes` -- the 798 Caltech-101 Motorbikes (and the 800 airplanes) padded to squares on white,
   at 128 x 128 (64 x 64 by area resize), with Canny edge maps, a fixed held-out split of 100 per class: a small
   edges2shoes in the manner of pix2pix (Isola et al., CVPR 2017, Sec. 4; they drew edges with HED, Xie & Tu 2015,
@@ -153,12 +153,13 @@ def caltech_photos(split: str = "train", root=None) -> tuple[torch.Tensor, torch
     """The Caltech-101 colour-photo set (``datasets/caltech_photos/``; CC BY 4.0, see its README).
 
     True colour photographs only (greyscale files, near-grey pictures, drawing and cartoon classes, the clutter
-    class and rotated scans whose black corners cannot be cropped away are filtered out; at most 60 per class),
+    class, near duplicates and rotated scans whose black corners cannot be cropped away are filtered out; at most
+    60 per class),
     centre squares resized to 128 x 128 with Lanczos, JPEG quality 90 (4:4:4). The split is fixed and stratified
     by class: 90% train, 10% test (at least one per class).
 
     Args:
-        split: ``"train"`` (4,154 photos) or ``"test"`` (462).
+        split: ``"train"`` (4,142 photos) or ``"test"`` (460).
         root: a folder holding ``images.zip``, ``index.csv`` and ``SHA256SUMS``; default the bundled copy.
 
     Returns:
