@@ -16,6 +16,9 @@ instead of SGD with momentum 0, the residual form ``bicubic + net(bicubic)``, ze
 (see :mod:`course_lib.models.srcnn`). The fast profile loads the committed weights ``srcnn_x2.pt``,
 ``srcnn_x3.pt``, ``srcnn_x4.pt``; ``python -m course_lib train super_resolution --member x2`` trains one again
 (``course_lib/weights/README.md``).
+
+On your own images (a folder, a list of arrays, a tensor batch; colour or grey, with the benchmarks'
+conventions): ``rows, mean = evaluate_images("my_folder", 3)``; the stored net alone: ``load_srcnn(3)``.
 """
 from __future__ import annotations
 
@@ -143,3 +146,189 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
         per_photo += rows
     train = {m: {k: v for k, v in r.meta.items() if k not in ("loss", "config", "history")} for m, r in runs.items()}
     return table, {"per_photo": per_photo, "examples": examples, "train": train}
+
+
+# --- your own images ------------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
+"""File types :func:`read_images` reads from a folder (lossless formats are what benchmarks use)."""
+
+
+def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: torch.device | str | None = None):
+    """The stored SRCNN of one scale, ready to use, in one call (never trains).
+
+    Args:
+        scale: 2, 3, 4 or a member name ``"x2"``, ``"x3"``, ``"x4"``.
+        profile, seed: which weight file (:func:`course_lib.experiments.common.weights_path`): the committed
+            ``srcnn_x<scale>.pt`` for the fast profile at seed 0, else the user's weights folder.
+        device: where to put it (default: :func:`course_lib.device.get_device`).
+
+    Returns:
+        The :class:`~course_lib.models.srcnn.SRCNN` in eval mode, its weight file's record as ``net.meta``
+        (command, steps, ...).
+
+    Raises:
+        ValueError: an unknown scale; FileNotFoundError: no weight file (the message gives the command that
+        makes it).
+    """
+    member = scale if isinstance(scale, str) else f"x{scale}"
+    if member not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; the stored SRCNNs are for {sorted(SCALES.values())} "
+                         f"(or {list(MEMBERS)})")
+    cfg = Config.make(profile)
+    net = SRCNN(f2=cfg.f2, residual=cfg.residual)
+    path = common.weights_path(f"srcnn_{member}", profile, seed)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored SRCNN for {member} at {path}: make it with "
+                                f"`{common.train_command('super_resolution', profile, seed, member)}`")
+    from ..checkpoints import load_weights
+
+    net.meta = load_weights(net, path)
+    return net.to(device if device is not None else get_device()).eval()
+
+
+def _as_image(image, name: str) -> np.ndarray:
+    """One image as ``float64 H x W`` (grey) or ``H x W x 3`` (RGB) in [0, 1]."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu()
+        if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
+            image = image.permute(1, 2, 0)  # C x H x W -> H x W x C
+        image = image.numpy()
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        raise ValueError(f"{name} has an alpha channel (H x W x 4): drop it first (image[..., :3])")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+        raise ValueError(f"{name} must be H x W (grey) or H x W x 3 / 3 x H x W (RGB), got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64) / 255.0
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float64) / 65535.0
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"{name} has dtype {arr.dtype}: pass uint8 (0-255), uint16 or float in [0, 1]")
+    if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1 or np.isnan(arr).any()):
+        raise ValueError(f"{name} is float with values outside [0, 1] (min {np.nanmin(arr):.3g}, max "
+                         f"{np.nanmax(arr):.3g}): divide 0-255 images by 255")
+    return arr.astype(np.float64)
+
+
+def read_images(source) -> dict[str, np.ndarray]:
+    """Images to score, by name, from whatever a user has.
+
+    Args:
+        source: a folder (every :data:`IMAGE_SUFFIXES` file in it, sorted by name, read with Pillow as stored:
+            greyscale files stay grey), a list or dict of arrays / tensors (``H x W``, ``H x W x 3``,
+            ``C x H x W``; uint8 0-255 or float in [0, 1]), or a tensor batch ``N x C x H x W`` (C = 1 or 3,
+            float in [0, 1] or uint8).
+
+    Returns:
+        ``{name: float64 H x W or H x W x 3 in [0, 1]}`` (names: file stems, dict keys, or ``"0"``, ``"1"``, ...).
+
+    Raises:
+        ValueError: an empty source, a folder without images, an image of an unusable shape, dtype or range.
+        FileNotFoundError: a folder that does not exist.
+    """
+    from pathlib import Path
+
+    if isinstance(source, (str, Path)):
+        folder = Path(source)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no folder {folder}")
+        from PIL import Image
+
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        out = {}
+        for p in files:
+            with Image.open(p) as im:
+                if im.mode in ("1", "LA"):
+                    im = im.convert("L")  # grey stays grey (alpha dropped)
+                elif im.mode not in ("L", "RGB") and not im.mode.startswith("I;16"):
+                    im = im.convert("RGB")  # palette, RGBA (alpha dropped), CMYK, ...
+                arr = np.asarray(im)
+                out[p.stem] = _as_image(arr.astype(np.uint16) if im.mode.startswith("I;16") else arr, str(p))
+        return out
+    if isinstance(source, torch.Tensor):
+        if source.ndim != 4 or source.shape[1] not in (1, 3):
+            raise ValueError(f"a tensor batch must be N x C x H x W with C = 1 or 3, got {tuple(source.shape)}")
+        source = list(source)
+    if isinstance(source, dict):
+        items = [(str(k), v) for k, v in source.items()]
+    elif isinstance(source, (list, tuple)):
+        items = [(str(i), v) for i, v in enumerate(source)]
+    else:
+        raise ValueError(f"read_images takes a folder, a list or dict of images, or an N x C x H x W tensor, "
+                         f"got {type(source).__name__}")
+    if not items:
+        raise ValueError("no images given")
+    return {name: _as_image(v, f"image {name!r}") for name, v in items}
+
+
+def benchmark_luma(image: np.ndarray, round_8bit: bool = True) -> np.ndarray:
+    """The channel the super-resolution benchmarks score, as ``float64 H x W`` in [0, 1]: for an RGB image the
+    BT.601 luma on the studio scale (:func:`course_lib.metrics.rgb_to_y`, MATLAB's ``rgb2ycbcr``) / 255; for a
+    greyscale image (one channel, as some benchmark files are, e.g. Set14's "bridge") its grey values as they
+    are -- the benchmarks' code converts only 3-channel files. Converting a grey file to R = G = B first
+    would put it on the studio scale and score it about 1.3 dB higher (measured, ``../NOTES``: Set14).
+
+    ``round_8bit``: round the luma to whole 0-255 steps, as MATLAB's ``rgb2ycbcr`` on ``uint8`` images does.
+    """
+    from ..metrics import rgb_to_y
+
+    y = rgb_to_y(image) / 255.0 if image.ndim == 3 else np.asarray(image, dtype=np.float64)
+    return np.round(y * 255.0) / 255.0 if round_8bit else y
+
+
+def evaluate_images(source, scale: int, net=None, *, round_8bit: bool = True) -> tuple[list[dict], dict]:
+    """SRCNN against bicubic on any images, with the papers' conventions (Dong et al. 2016, Sec. 4).
+
+    Each image is cropped to a multiple of ``scale`` (:func:`~course_lib.data.restoration.modcrop`), its
+    benchmark channel taken (:func:`benchmark_luma`), shrunk by ``scale`` and enlarged back with bicubic
+    interpolation (:func:`~course_lib.data.restoration.bicubic_degrade`: PyTorch's antialiased bicubic, a =
+    -0.5, as MATLAB's ``imresize``), super-resolved, and scored by PSNR and SSIM on that channel with a border
+    of ``scale`` pixels cropped. With ``round_8bit`` (the papers' MATLAB code) the outputs are rounded to 8
+    bits before scoring, as the luma is.
+
+    Args:
+        source: anything :func:`read_images` takes (a folder, a list/dict of arrays, a tensor batch).
+        scale: 2, 3 or 4 (another integer >= 2 works with a net of your own).
+        net: a super-resolution net on one channel (bicubic input -> HR, both ``N x 1 x H x W`` in [0, 1]);
+            default: :func:`load_srcnn` of ``scale``.
+
+    Returns:
+        ``(rows, mean)``: per image ``{"image", "height", "width", "bicubic_psnr", "srcnn_psnr", "gain_db",
+        "bicubic_ssim", "srcnn_ssim"}`` (PSNR in dB; sizes after the crop), and the means of the numeric
+        columns over the images.
+
+    Raises:
+        ValueError: a scale < 2, an image smaller than ``4 * scale`` pixels on a side, or what
+            :func:`read_images` raises.
+    """
+    from ..data.restoration import bicubic_degrade, modcrop
+
+    if int(scale) != scale or scale < 2:
+        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    scale = int(scale)
+    images = read_images(source)
+    net = load_srcnn(scale) if net is None else net
+    q = (lambda a: np.round(np.asarray(a, dtype=np.float64) * 255.0) / 255.0) if round_8bit else (lambda a: a)
+    rows = []
+    for name, image in images.items():
+        if min(image.shape[:2]) < 4 * scale:
+            raise ValueError(f"image {name!r} ({image.shape[0]} x {image.shape[1]}) is too small for x{scale}: "
+                             f"at least {4 * scale} pixels on a side")
+        hr = modcrop(benchmark_luma(image, round_8bit), scale)
+        up = bicubic_degrade(torch.from_numpy(hr).float()[None, None], scale)[1][0, 0].numpy().astype(np.float64)
+        sr = super_resolve(net, up).astype(np.float64)
+        up, sr = q(up), q(sr)
+        row = {"image": name, "height": hr.shape[0], "width": hr.shape[1],
+               "bicubic_psnr": psnr(up, hr, data_range=1.0, luma=True, border=scale),
+               "srcnn_psnr": psnr(sr, hr, data_range=1.0, luma=True, border=scale),
+               "bicubic_ssim": ssim(up, hr, data_range=1.0, luma=True, border=scale),
+               "srcnn_ssim": ssim(sr, hr, data_range=1.0, luma=True, border=scale)}
+        row["gain_db"] = row["srcnn_psnr"] - row["bicubic_psnr"]
+        rows.append(row)
+    keys = ("bicubic_psnr", "srcnn_psnr", "gain_db", "bicubic_ssim", "srcnn_ssim")
+    return rows, {k: float(np.mean([r[k] for r in rows])) for k in keys}
