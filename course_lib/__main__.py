@@ -152,6 +152,7 @@ def _print_table(table: list[dict]) -> None:
 
 
 def _train(args) -> int:
+    from . import distributed
     from .experiments import common
 
     module = common.experiment(args.name)
@@ -166,6 +167,8 @@ def _train(args) -> int:
                             checkpoint_every=getattr(args, "checkpoint_every", None),
                             resume=getattr(args, "resume", False))
         for member, run in runs.items():
+            if not distributed.is_main():  # under torchrun, rank 0 alone reports
+                continue
             files = ", ".join(str(common.weights_path(stem, cfg.profile, seed)) for stem in run.stored.values())
             print(f"{args.name} {member}, seed {seed}: {run.meta['steps']} steps in {run.meta['train_seconds']} s"
                   + (f" -> {files}" if files else ""))
@@ -221,6 +224,9 @@ def _info(args) -> int:
         print(f"training precision: {resolve().describe()} (COURSE_PRECISION, COURSE_CHANNELS_LAST, COURSE_COMPILE, COURSE_FUSED_OPTIMIZER)")
     except ValueError as err:
         print(f"training precision: {err}")
+    from .distributed import describe
+
+    print(f"processes: {describe()}")
     if args.full:
         from .profile import describe_full
 

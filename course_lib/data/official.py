@@ -322,3 +322,62 @@ class UnalignedDataset(Dataset):
     def __getitem__(self, i):
         j = int(torch.randint(len(self.files_b), (1,), generator=torch.Generator().manual_seed(self.seed + i)))
         return _load_rgb(self.files_a[i % len(self.files_a)], self.size), _load_rgb(self.files_b[j], self.size)
+
+
+# --- loading batches -----------------------------------------------------------------------------------
+
+def loader(dataset: Dataset, batch_size: int, *, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
+           device: torch.device | str | None = None, rank: int | None = None, world: int | None = None):
+    """Endless batches of ``dataset`` (e.g. :class:`AlignedDataset`) for a training loop: a
+    :class:`torch.utils.data.DataLoader` that keeps ``device`` busy, re-shuffled every epoch.
+
+    Under torchrun (or with ``world`` > 1) a :class:`~torch.utils.data.distributed.DistributedSampler`
+    gives each process its own ``1/world`` of every epoch (``batch_size`` is then per process: the
+    global batch is ``world * batch_size``; its ``set_epoch`` is called every epoch, so the order
+    changes). Loader options (workers, pinned memory, persistent workers, prefetching) come from
+    :func:`course_lib.distributed.loader_options`: none on the CPU, several workers and pinned memory on
+    CUDA, ``COURSE_NUM_WORKERS`` / ``COURSE_PIN_MEMORY`` to override.
+
+    Args:
+        dataset: a map-style dataset whose items are tensors or tuples of tensors.
+        batch_size: examples per batch (per process under torchrun).
+        seed: the shuffling's seed (epoch ``e`` uses ``seed + e`` with the distributed sampler).
+        shuffle, drop_last: as for ``DataLoader``.
+        device: where the batches will go (default :func:`course_lib.device.get_device`).
+        rank, world: this process's rank and the number of processes (default: from
+            :mod:`course_lib.distributed`).
+
+    Yields:
+        Batches as the ``DataLoader`` makes them (CPU tensors, pinned on CUDA), for ever.
+
+    Raises:
+        ValueError: ``batch_size < 1``, or fewer examples per process than one batch with ``drop_last``.
+    """
+    from torch.utils.data import DataLoader
+    from torch.utils.data.distributed import DistributedSampler
+
+    from .. import distributed
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    rank = distributed.rank() if rank is None else rank
+    world = distributed.world_size() if world is None else world
+    options = distributed.loader_options(device)
+    if world > 1:
+        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed,
+                                     drop_last=drop_last)
+        per_process = len(sampler)
+        data = DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last, **options)
+    else:
+        sampler, per_process = None, len(dataset)
+        data = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                          generator=torch.Generator().manual_seed(seed), **options)
+    if drop_last and per_process < batch_size:
+        raise ValueError(f"{per_process} examples per process make no batch of {batch_size}: use a smaller batch "
+                         "size or fewer processes")
+    epoch = 0
+    while True:
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        yield from data
+        epoch += 1

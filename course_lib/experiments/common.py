@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import distributed
 from ..checkpoints import WEIGHTS_DIR, load_weights, retrain_requested, save_weights
 from ..device import seed_everything
 from ..precision import FP32, Precision, model_device, resolve
@@ -364,12 +365,14 @@ def _set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def save_checkpoint(path: Path, run: Run, step: int, steps: int, history: Mapping[str, list], seconds: float) -> None:
+def save_checkpoint(path: Path, run: Run, step: int, steps: int, history: Mapping[str, list], seconds: float,
+                    ranks: list | None = None) -> None:
     """Write everything needed to continue ``run`` after ``step`` of ``steps`` to ``path`` (atomically:
     a temporary file renamed): the models' and the state's ``state_dict`` (optimisers, schedulers, loss
     modules), deep copies of other mutable state (image pools), the generators of Python, NumPy, torch
     (and CUDA), the logged history, the seconds trained so far, and the precision (with the fp16
-    scaler's state)."""
+    scaler's state). Under torchrun, rank 0 writes it with ``ranks``: every process's
+    :func:`_rank_state` (its own generators and image pools), by rank."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: snap for k, v in run.state.items() if (snap := _snapshot(v)) is not None}
@@ -378,13 +381,27 @@ def save_checkpoint(path: Path, run: Run, step: int, steps: int, history: Mappin
                "state": state, "rng": _rng_states(), "history": {k: list(v) for k, v in history.items()},
                "seconds": seconds, "precision": run.precision.name,
                "scaler": scaler.state_dict() if scaler is not None else None}
+    if ranks is not None:
+        payload["ranks"] = ranks
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
 
 
-def _load_checkpoint(path: Path, run: Run, steps: int) -> dict:
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)  # our own file: optimiser state, generators
+def _rank_state(run: Run) -> dict:
+    """What differs between the processes of a data-parallel run: the global generators (seeded per rank,
+    :func:`course_lib.distributed.reseed_rank`) and copied state such as image pools of the rank's own fakes."""
+    state = {k: snap for k, v in run.state.items() if (snap := _snapshot(v)) is not None and snap[0] != "state_dict"}
+    return {"rng": _rng_states(), "state": state}
+
+
+def _load_checkpoint(path: Path, run: Run, steps: int, ckpt: dict | None = None) -> dict:
+    if ckpt is None:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)  # our own file: optimiser state, generators
+    world = distributed.world_size()
+    if len(ckpt.get("ranks") or [None]) != world:
+        raise ValueError(f"the checkpoint {path} was written by {len(ckpt.get('ranks') or [None])} process(es), this "
+                         f"run has {world}: resume with the same number (torchrun --nproc_per_node), or delete it")
     if ckpt.get("steps") != steps or ckpt.get("precision") != run.precision.name:
         raise ValueError(f"the checkpoint {path} is of a run of {ckpt.get('steps')} steps in {ckpt.get('precision')}, "
                          f"not {steps} in {run.precision.name}: delete it or train with the same settings")
@@ -394,6 +411,11 @@ def _load_checkpoint(path: Path, run: Run, steps: int) -> dict:
         _restore(run.state[k], saved)
     if ckpt["scaler"] is not None:
         run.precision.scaler.load_state_dict(ckpt["scaler"])
+    if "ranks" in ckpt:  # data-parallel: this process's own generators and image pools
+        own = ckpt["ranks"][distributed.rank()]
+        for k, saved in own["state"].items():
+            _restore(run.state[k], saved)
+        ckpt["rng"] = own["rng"]
     return ckpt
 
 
@@ -418,10 +440,17 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
             which reproduces the uninterrupted run exactly when the batches come from their own seeded
             generator, as every experiment's do); train from the start when it does not.
 
+    Under torchrun with several processes (:mod:`course_lib.distributed`, ``docs/distributed.md``) the
+    training is data-parallel: the models are wrapped in DDP for the loop and unwrapped after it, each
+    process trains on its slice of every global batch, ranks > 0 draw their own random numbers, the
+    logged losses are averaged over the processes, BatchNorm running statistics are averaged before
+    each checkpoint and at the end; rank 0 alone shows progress and reads and writes the checkpoint.
+
     Raises:
         ValueError: fp16 for an experiment without the helper, an unknown precision (see ``resolve``),
-            ``checkpoint_every``/``resume`` without ``checkpoint``, ``checkpoint_every < 1``, or a
-            checkpoint of another number of steps or precision.
+            ``checkpoint_every``/``resume`` without ``checkpoint``, ``checkpoint_every < 1``, a
+            checkpoint of another number of steps, precision or processes, or (data-parallel) a
+            batch size that the number of processes does not divide.
     """
     steps = steps or run.steps
     run.precision = p = _resolve_precision(module, run, precision)
@@ -443,16 +472,39 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
         def step(batch):
             with p.autocast():
                 return module.train_step(run, batch)
+    parallel = distributed.active()
+    if not parallel:
+        return _fit_loop(run, step, run.batches, steps, desc, progress, checkpoint, checkpoint_every, resume, False)
+    distributed.reseed_rank()
+    originals = dict(run.models)
+    run.models.update({k: distributed.wrap(m) for k, m in originals.items()})
+    try:
+        history = _fit_loop(run, lambda batch: distributed.average_logs(step(batch)),
+                            lambda: distributed.sharded(run.batches()), steps, desc, progress and distributed.is_main(),
+                            checkpoint, checkpoint_every, resume, True)
+    finally:
+        run.models.update(originals)
+    distributed.average_batchnorm_statistics(run.models.values())
+    return history
+
+
+def _fit_loop(run: Run, step: Callable, batches: Callable[[], Iterable], steps: int, desc: str, progress: bool,
+              checkpoint: str | Path | None, checkpoint_every: int | None, resume: bool, parallel: bool) -> dict:
+    """:func:`fit`'s loop, with the checkpoints; ``parallel``: rank 0 alone reads and writes them."""
     if checkpoint is None:
-        history = train_loop(step, run.batches(), steps, desc=desc, progress=progress)
+        history = train_loop(step, batches(), steps, desc=desc, progress=progress)
         run.eval()
         return history
 
     done, before, seconds = 0, {}, 0.0
-    if resume and Path(checkpoint).is_file():
-        ckpt = _load_checkpoint(Path(checkpoint), run, steps)
-        done, before, seconds = ckpt["step"], ckpt["history"], ckpt["seconds"]
-    data = infinite_batches(run.batches())
+    if resume:
+        found = Path(checkpoint).is_file() if distributed.is_main() else None
+        payload = torch.load(checkpoint, map_location="cpu", weights_only=False) if found else None
+        payload = distributed.broadcast_object(payload) if parallel else payload  # our own file (see _load_checkpoint)
+        if payload is not None:
+            ckpt = _load_checkpoint(Path(checkpoint), run, steps, payload)
+            done, before, seconds = ckpt["step"], ckpt["history"], ckpt["seconds"]
+    data = infinite_batches(batches())
     for _ in range(done):  # fast-forward the batches (their own generator), then restore the global ones
         next(data)
     if done:
@@ -467,7 +519,12 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
         for k, v in logs.items():
             logged.setdefault(k, []).append(float(v))
         if checkpoint_every and count[0] % checkpoint_every == 0 and count[0] < steps:
-            save_checkpoint(Path(checkpoint), run, count[0], steps, logged, seconds + time.perf_counter() - start)
+            if parallel:
+                distributed.average_batchnorm_statistics(run.models.values())
+            ranks = distributed.gather_objects(_rank_state(run)) if parallel else None
+            if distributed.is_main():
+                save_checkpoint(Path(checkpoint), run, count[0], steps, logged, seconds + time.perf_counter() - start,
+                                ranks=ranks)
         return logs
 
     if done < steps:
@@ -498,9 +555,14 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
             ``0``: never. The checkpoint is deleted once the weights are stored.
         resume: continue each member from its checkpoint where there is one (:func:`fit`).
 
+    Started by torchrun with several processes (``torchrun --nproc_per_node N -m course_lib train NAME``), it
+    joins their process group (:func:`course_lib.distributed.init`) and trains data-parallel (:func:`fit`);
+    rank 0 alone stores the weights and removes the checkpoint.
+
     Returns:
         ``{member: Run}`` in eval mode, ``run.meta`` filled and ``run.meta["history"]`` the loss history.
     """
+    distributed.init()
     name = _name(module)
     several = len(members_of(module, cfg)) > 1
     if checkpoint_every is None:
@@ -520,10 +582,12 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
         if not run.precision.is_default:
             meta["precision"] = run.precision.describe()
         command = train_command(name, cfg.profile, seed, member if several else None, run.precision.name)
-        for role, stem in run.stored.items():
-            save_weights(run.models[role], weights_path(stem, cfg.profile, seed), command, meta)
-        if ckpt is not None and ckpt.is_file():
-            ckpt.unlink()
+        if distributed.is_main():
+            for role, stem in run.stored.items():
+                save_weights(run.models[role], weights_path(stem, cfg.profile, seed), command, meta)
+            if ckpt is not None and ckpt.is_file():
+                ckpt.unlink()
+        distributed.barrier()
         run.meta = dict(meta, command=command, trained=True, history=history)
         runs[member] = run
     return runs
