@@ -11,8 +11,8 @@ Three sets in ``datasets/`` (or ``$COURSE_DATA_DIR``), each with a README (sourc
   edges2shoes in the manner of pix2pix (Isola et al., CVPR 2017, Sec. 4; they drew edges with HED, Xie & Tu 2015,
   and post-processed them; here ``skimage.feature.canny``). :func:`edges2motorbikes_unpaired` breaks the pairs for
   CycleGAN (Zhu et al., ICCV 2017).
-* :func:`kodak24` -- the 24 Kodak PNGs (768 x 512 or 512 x 768), the standard test set of denoising and
-  super-resolution. Evaluation only: never train on it.
+* :func:`kodak24` -- the 24 Kodak PNGs (768 x 512 pixels, 6 of them portrait), the standard test set of
+  denoising and super-resolution. Evaluation only: never train on it.
 
 All three are built by ``tools/build_photo_sets.py`` (deterministic; see each README for the command).
 """
@@ -237,7 +237,7 @@ def kodak24(grey: bool = False, root=None) -> list[np.ndarray]:
 
     Returns:
         24 ``uint8`` arrays in the order ``kodim01`` ... ``kodim24``: ``H x W x 3`` RGB (0-255), or ``H x W`` if
-        ``grey``; orientation as stored (``768 x 512`` landscape or ``512 x 768`` portrait, H x W). Fresh copies.
+        ``grey``; orientation as stored (18 landscape ``512 x 768``, 6 portrait ``768 x 512``, H x W). Fresh copies.
 
     Raises:
         DatasetError: if a file is missing, fails its sha256 check or is not a 768 x 512 RGB image.
