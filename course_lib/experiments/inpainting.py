@@ -123,7 +123,8 @@ def train_step(run: common.Run, x: torch.Tensor) -> dict[str, float]:
         ``{"rec": masked L2}``, plus ``"loss_D"`` and ``"adv"`` with a discriminator.
     """
     x = x.to(run.device)
-    painted = run.G(apply_mask(x, run.mask))          # the whole image is painted; the hole is what counts
+    mask = run.mask[:len(x)]  # the same hole for every image; a smaller batch (a data-parallel slice) takes fewer
+    painted = run.G(apply_mask(x, mask))              # the whole image is painted; the hole is what counts
     real, fake = x[..., run.hole, run.hole], painted[..., run.hole, run.hole]
     adversarial = "D" in run.models
     logs = {}
@@ -134,7 +135,7 @@ def train_step(run: common.Run, x: torch.Tensor) -> dict[str, float]:
         run.opt_D.step()
         run.sched_D.step()
         logs["loss_D"] = loss_D.item()
-    rec = masked_l2_loss(painted, x, run.mask)
+    rec = masked_l2_loss(painted, x, mask)
     loss = rec
     if adversarial:
         adv = run.gan(run.D(fake), True)
