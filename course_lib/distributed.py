@@ -16,7 +16,10 @@ What :func:`course_lib.experiments.common.fit` does with it (see ``docs/distribu
   discriminators during the generators' step) is called directly, without DDP.
 * **data**: every process draws the same seeded *global* batch from ``run.batches()`` and keeps its contiguous
   slice (:func:`shard`); the mean losses of equal slices average to the mean over the global batch, so the
-  averaged gradient is the one-process gradient of the same batch. Datasets read from files use
+  averaged gradient is the one-process gradient of the same batch. A batch the processes cannot split (pix2pix's
+  batch of 1 in the full profile) needs ``COURSE_DDP_BATCH=per-process``: each process takes whole batches in
+  turn (:func:`interleaved`), the global batch is ``world_size()`` times larger and the run takes that many
+  times fewer steps (the same epochs). Datasets read from files use
   :func:`torch.utils.data.distributed.DistributedSampler` instead (:func:`course_lib.data.official.loader`).
 * **randomness inside a step** (noise, timesteps, dropout): rank 0 starts from the one-process generator state;
   every other rank is reseeded with a seed of its own (:func:`reseed_rank`), so that no two slices get the same
@@ -49,6 +52,7 @@ from torch import nn
 
 SYNC_BN_ENV = "COURSE_SYNC_BN"
 FIND_UNUSED_ENV = "COURSE_DDP_FIND_UNUSED"
+BATCH_MODE_ENV = "COURSE_DDP_BATCH"
 WORKERS_ENV = "COURSE_NUM_WORKERS"
 PIN_ENV = "COURSE_PIN_MEMORY"
 RANK_SEED_STRIDE = 1_000_003
@@ -354,7 +358,8 @@ def shard(batch: Any, rank_: int | None = None, world: int | None = None) -> Any
         n = batch.shape[0]
         if n % w:
             raise ValueError(f"a global batch of {n} cannot be split evenly over {w} processes: start a number "
-                             f"of processes that divides {n} (torchrun --nproc_per_node)")
+                             f"of processes that divides {n} (torchrun --nproc_per_node), or give each process "
+                             f"whole batches with {BATCH_MODE_ENV}=per-process (docs/distributed.md)")
         k = n // w
         return batch[r * k:(r + 1) * k]
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a named tuple
@@ -370,6 +375,34 @@ def sharded(batches: Iterable) -> Iterator:
     """Every batch of ``batches`` cut to this process's slice (:func:`shard`)."""
     for batch in batches:
         yield shard(batch)
+
+
+def interleaved(batches: Iterable, rank_: int | None = None, world: int | None = None) -> Iterator:
+    """Batches ``rank_, rank_ + world, rank_ + 2 world, ...`` of ``batches``: each process its own whole batches,
+    the ``world`` consecutive batches of the seeded stream making one step's global batch
+    (:data:`BATCH_MODE_ENV` ``=per-process``)."""
+    r = rank() if rank_ is None else rank_
+    w = world_size() if world is None else world
+    for i, batch in enumerate(batches):
+        if i % w == r:
+            yield batch
+
+
+def batch_mode() -> str:
+    """How a data-parallel run splits the data: ``"global"`` (default; every process a slice of each
+    configured batch, :func:`shard`: the run of one process) or ``"per-process"`` (each process whole batches of
+    the configured size, :func:`interleaved`: a global batch ``world_size()`` times larger and
+    ``world_size()`` times fewer steps, for configs whose batch cannot be split, such as pix2pix's batch of 1),
+    from ``COURSE_DDP_BATCH``.
+
+    Raises:
+        ValueError: another value.
+    """
+    mode = os.environ.get(BATCH_MODE_ENV, "global").strip().lower() or "global"
+    if mode not in ("global", "per-process"):
+        raise ValueError(f"{BATCH_MODE_ENV}={mode!r}: use 'global' (split each batch over the processes) or "
+                         "'per-process' (each process whole batches)")
+    return mode
 
 
 def reseed_rank(seed: int | None = None) -> None:

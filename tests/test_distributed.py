@@ -6,7 +6,8 @@ alone give the one-process reference. Tiny configs: pix2pix (L1 + cGAN, 32 x 32,
 the DDPM (batch 8), a few steps each. About 25 s on 2 cores with OMP_NUM_THREADS=1, most of it starting the two
 processes and importing torch.
 
-What is checked: the two ranks see different halves of every global batch; parameters (and the DDPM's weight
+What is checked: the two ranks see different halves of every global batch (or, with
+``COURSE_DDP_BATCH=per-process``, different whole batches); parameters (and the DDPM's weight
 average) are identical across the ranks after training, also for a step that calls a network's method other than
 ``forward``; only rank 0 writes weights, checkpoints and output;
 ``--resume`` under torchrun continues a run interrupted after a checkpoint exactly; and a pix2pix whose step is
@@ -87,14 +88,14 @@ def _states(run) -> dict:
     return {role: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()} for role, m in run.models.items()}
 
 
-def pix2pix_separable() -> dict:
+def pix2pix_separable(**overrides) -> dict:
     """pix2pix L1 + cGAN, BatchNorm and dropout taken out, SGD (see ``EQUIVALENCE_TOL``); returns parameters,
-    history and data seen."""
+    history and data seen. ``overrides``: config fields instead of :data:`TINY_P2P`'s."""
     from course_lib import distributed
     from course_lib.experiments import common
     from course_lib.experiments import pix2pix_ablation as A
 
-    cfg = A.Config.make("fast", **TINY_P2P)
+    cfg = A.Config.make("fast", **{**TINY_P2P, **overrides})
     original, seen = A.build, []
 
     def build(cfg_, member, seed=0):
@@ -158,6 +159,18 @@ def cyclegan_resume() -> dict:
             "had_checkpoint": had_checkpoint, "checkpoint_left": ckpt.is_file()}
 
 
+def per_process_with_schedules() -> str:
+    """The error of CycleGAN (learning-rate schedules over its steps) with per-process batches."""
+    from course_lib.experiments import common
+    from course_lib.experiments import cyclegan as C
+
+    try:
+        common.train(C, C.Config.make("fast", **TINY_CYCLE), SEED, progress=False)
+    except ValueError as err:
+        return str(err)
+    return ""
+
+
 def ddpm() -> dict:
     """The DDPM member (noise and timesteps drawn per rank, weight average ``ema``)."""
     from course_lib import distributed
@@ -213,8 +226,12 @@ def _worker(out: Path) -> None:
     from course_lib import distributed
 
     distributed.init()
-    results = {"world": distributed.world_size(), "method": method_call(), "pix2pix": pix2pix_separable(),
-               "cyclegan": cyclegan_resume(),
+    results = {"world": distributed.world_size(), "method": method_call(), "pix2pix": pix2pix_separable()}
+    os.environ["COURSE_DDP_BATCH"] = "per-process"  # half the batch, twice the steps: whole batches in turn
+    results["per_process"] = pix2pix_separable(batch_size=TINY_P2P["batch_size"] // 2, steps=2 * TINY_P2P["steps"])
+    results["refused"] = per_process_with_schedules()
+    del os.environ["COURSE_DDP_BATCH"]
+    results |= {"cyclegan": cyclegan_resume(),
                "ddpm": ddpm(), "cli": pix2pix_cli(out)}
     torch.save(results, out / f"rank{rank}.pt")
     distributed.cleanup()
@@ -295,6 +312,13 @@ def test_two_processes_match_one_process_within_the_stated_tolerance(two_process
         a, b = r0["pix2pix"]["history"][k], alone["history"][k]
         assert len(a) == len(b) == TINY_P2P["steps"]
         assert max(abs(x - y) for x, y in zip(a, b)) <= LOSS_TOL * max(1.0, max(map(abs, b)))
+    # per-process batches of 4 in turn (6 steps of 2 x 4) are one process's 6 batches of 8
+    per = r0["per_process"]
+    assert [n for _, n, _ in per["seen"]] == [4] * TINY_P2P["steps"] and per["spread"] == 0.0
+    assert _max_diff(per["states"], alone["states"]) <= EQUIVALENCE_TOL
+    assert [s0 + s1 for (s0, _, _), (s1, _, _) in zip(per["seen"], two_processes[1]["per_process"]["seen"])] == \
+        pytest.approx([s for s, _, _ in alone["seen"]], rel=1e-9, abs=1e-6)
+    assert "schedules ['sched_G', 'sched_D'] were built for 6" in r0["refused"]  # they would stop half-way
     # the DDPM's noise differs per rank: the losses agree in size, not in value
     ddpm2, ddpm1 = r0["ddpm"]["history"]["loss"], one_process["ddpm"]["history"]["loss"]
     assert ddpm2 != ddpm1 and abs(sum(ddpm2) - sum(ddpm1)) / len(ddpm1) < 0.5
@@ -313,7 +337,7 @@ def pix2pix_initial_states() -> dict:
 def test_only_rank_0_writes_and_prints(two_processes):
     r0, r1, out = two_processes
     assert r0["cli"]["exists"] and not r1["cli"]["exists"]
-    assert not any((out / "weights_rank1").rglob("*")) if (out / "weights_rank1").exists() else True
+    assert not (out / "weights_rank1").exists() or not any((out / "weights_rank1").rglob("*"))
     assert sorted(p.name for p in (out / "weights_rank0").iterdir()) == [
         "cyclegan_shoes_G_AB_fast_seed1.pt", "cyclegan_shoes_G_BA_fast_seed1.pt",
         "diffusion_ddpm_fast_seed1.pt", "pix2pix_shoes_L1cGAN_fast_seed1.pt"]
@@ -349,6 +373,19 @@ def test_shard_cuts_every_tensor_into_equal_contiguous_slices():
     assert shard(batch, 0, 1) is batch
     with pytest.raises(ValueError, match="cannot be split evenly over 3 processes"):
         shard(x, 0, 3)
+
+
+def test_interleaved_batches_and_the_batch_mode(monkeypatch):
+    from course_lib.distributed import batch_mode, interleaved
+
+    assert [list(interleaved(range(7), r, 3)) for r in range(3)] == [[0, 3, 6], [1, 4], [2, 5]]
+    monkeypatch.delenv("COURSE_DDP_BATCH", raising=False)
+    assert batch_mode() == "global"
+    monkeypatch.setenv("COURSE_DDP_BATCH", "Per-Process")
+    assert batch_mode() == "per-process"
+    monkeypatch.setenv("COURSE_DDP_BATCH", "local")
+    with pytest.raises(ValueError, match="COURSE_DDP_BATCH"):
+        batch_mode()
 
 
 def test_without_torchrun_everything_is_one_process(monkeypatch):

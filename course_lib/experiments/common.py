@@ -442,7 +442,8 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
 
     Under torchrun with several processes (:mod:`course_lib.distributed`, ``docs/distributed.md``) the
     training is data-parallel: the models are wrapped in DDP for the loop and unwrapped after it, each
-    process trains on its slice of every global batch, ranks > 0 draw their own random numbers, the
+    process trains on its slice of every global batch (with ``COURSE_DDP_BATCH=per-process``: on whole
+    batches in turn, for ``ceil(steps / processes)`` steps), ranks > 0 draw their own random numbers, the
     logged losses are averaged over the processes, BatchNorm running statistics are averaged before
     each checkpoint and at the end; rank 0 alone shows progress and reads and writes the checkpoint.
 
@@ -450,7 +451,8 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
         ValueError: fp16 for an experiment without the helper, an unknown precision (see ``resolve``),
             ``checkpoint_every``/``resume`` without ``checkpoint``, ``checkpoint_every < 1``, a
             checkpoint of another number of steps, precision or processes, or (data-parallel) a
-            batch size that the number of processes does not divide.
+            batch size that the number of processes does not divide, or ``per-process`` batches for a
+            run with learning-rate schedules.
     """
     steps = steps or run.steps
     run.precision = p = _resolve_precision(module, run, precision)
@@ -475,13 +477,21 @@ def fit(module: ModuleType, run: Run, *, steps: int | None = None, desc: str = "
     parallel = distributed.active()
     if not parallel:
         return _fit_loop(run, step, run.batches, steps, desc, progress, checkpoint, checkpoint_every, resume, False)
+    if distributed.batch_mode() == "per-process":  # whole batches in turn: P times the batch, 1/P of the steps
+        schedules = [k for k, v in run.state.items() if isinstance(v, torch.optim.lr_scheduler.LRScheduler)]
+        if schedules:
+            raise ValueError(f"{desc}: {distributed.BATCH_MODE_ENV}=per-process takes 1/{distributed.world_size()} of "
+                             f"the steps, but the schedules {schedules} were built for {steps}: use the default "
+                             "(each batch split over the processes)")
+        steps, batches = -(-steps // distributed.world_size()), lambda: distributed.interleaved(run.batches())
+    else:
+        batches = lambda: distributed.sharded(run.batches())  # noqa: E731
     distributed.reseed_rank()
     originals = dict(run.models)
     run.models.update({k: distributed.wrap(m) for k, m in originals.items()})
     try:
-        history = _fit_loop(run, lambda batch: distributed.average_logs(step(batch)),
-                            lambda: distributed.sharded(run.batches()), steps, desc, progress and distributed.is_main(),
-                            checkpoint, checkpoint_every, resume, True)
+        history = _fit_loop(run, lambda batch: distributed.average_logs(step(batch)), batches, steps, desc,
+                            progress and distributed.is_main(), checkpoint, checkpoint_every, resume, True)
     finally:
         run.models.update(originals)
     distributed.average_batchnorm_statistics(run.models.values())
@@ -579,6 +589,8 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
                       checkpoint=ckpt, checkpoint_every=checkpoint_every or None, resume=resume)
         meta = {"member": member, "seed": seed, "steps": run.steps,
                 "train_seconds": round(history["_seconds"][0], 1), "loss_curve": loss_curve(history)}
+        if distributed.active():
+            meta["processes"], meta["batches"] = distributed.world_size(), distributed.batch_mode()
         if not run.precision.is_default:
             meta["precision"] = run.precision.describe()
         command = train_command(name, cfg.profile, seed, member if several else None, run.precision.name)
