@@ -412,7 +412,8 @@ def test_loader_options_by_device_and_overrides(monkeypatch):
     monkeypatch.delenv("COURSE_PIN_MEMORY", raising=False)
     assert loader_options("cpu") == {"num_workers": 0, "pin_memory": False}  # the CPU path as before
     cuda = loader_options("cuda")
-    assert cuda["pin_memory"] and cuda["num_workers"] >= 1 and cuda["persistent_workers"] and cuda["prefetch_factor"] >= 2
+    assert cuda["pin_memory"] and cuda["num_workers"] >= 1
+    assert cuda["persistent_workers"] and cuda["prefetch_factor"] >= 2
     monkeypatch.setenv("LOCAL_WORLD_SIZE", str(os.cpu_count() or 1))
     assert loader_options("cuda")["num_workers"] == 1  # the CPUs are shared by the processes on the node
     monkeypatch.setenv("COURSE_NUM_WORKERS", "2")
