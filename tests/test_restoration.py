@@ -11,7 +11,7 @@ import torch
 
 from course_lib.data.photos import PHOTO_SPLITS
 from course_lib.data.restoration import (RESTORATION_SPLITS, add_noise, apply_mask, augmented_batches, bicubic_degrade,
-                                         center_mask, modcrop, noisy_batches, sr_patches)
+                                         center_mask, modcrop, noisy_batches, photo_grey, sr_patches)
 from course_lib.experiments import common
 from course_lib.losses import masked_l2_loss
 from course_lib.metrics import masked_mse, psnr, rgb_to_y, ssim
@@ -261,10 +261,11 @@ def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypat
 
     torch.set_num_threads(1)
     monkeypatch.setattr(common, "WEIGHTS_DIR", tmp_path)     # seed 0, fast: the "committed" files go to tmp_path
-    grey, colour = dn.grey_patches, ip.colour_patches
-    monkeypatch.setattr(dn, "grey_patches", lambda *a, **k: grey(*a, **k, photos=("camera", "astronaut")))
+    colour = ip.colour_patches
+    camera = torch.from_numpy(np.round(255 * photo_grey("camera")).astype(np.uint8))      # 512 x 512 -> 16 tiles
+    monkeypatch.setattr(dn, "caltech_grey", lambda split: camera.view(4, 128, 4, 128).permute(0, 2, 1, 3).reshape(16, 1, 128, 128))
     monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
-    cfg = dn.Config.make("fast", steps=40, n_patches=128, patch_size=24, batch_size=8, depth=4, features=16)
+    cfg = dn.Config.make("fast", steps=40, patch_size=24, batch_size=8, depth=4, features=16)
     run = common.train(dn, cfg, progress=False)["dncnn"]
     loss = run.meta["history"]["loss"][::10]
     assert run.meta["trained"] and (tmp_path / "dncnn.pt").is_file() and loss[-1] < 0.5 * loss[0], loss

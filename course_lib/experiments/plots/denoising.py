@@ -27,3 +27,25 @@ def show_examples(extras: dict, window: int = 96):
             axes[i, j].set_title(f"σ={sigma}: {title}" if j == 0 else title, fontsize=8)
             axes[i, j].set_axis_off()
     return fig
+
+
+def held_out_curve(meta: dict, ax=None):
+    """Figure: the score-vs-steps curve stored in the weight file (``meta["held_out_curve"]``, see
+    :func:`course_lib.experiments.denoising.score_checkpoints`): DnCNN's PSNR at the curve's sigma on held-out
+    Caltech photos after each checkpoint, with non-local means on the same photos as a dashed line.
+
+    Raises:
+        KeyError: weights without a stored curve (trained by ``train`` alone; the curve is added after training).
+    """
+    import matplotlib.pyplot as plt
+
+    curve = meta["held_out_curve"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+    ax.plot(curve["step"], curve["psnr"], "o-", label="DnCNN")
+    ax.axhline(curve["nl_means_psnr"], color="grey", ls="--", label="NL-means (told σ)")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"PSNR at σ = {curve['sigma']} (dB)")
+    ax.set_title(curve["images"], fontsize=8)
+    ax.legend()
+    return ax.figure
