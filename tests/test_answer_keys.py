@@ -304,14 +304,14 @@ def test_10_exercise_3_unseen_noise_levels():
     from course_lib.experiments import denoising as dn
 
     runs = common.load(dn, dn.Config.make("fast"), 0, progress=False)
-    rows, _ = dn.evaluate(dn.Config.make("fast", sigmas=(5, 75)), runs, 0)
+    rows, _ = dn.evaluate(dn.Config.make("fast", sigmas=(5, 75), eval_images=4, eval_crop=256), runs, 0)  # cfg_nb
     measured = {r["sigma"]: {"noisy": r["noisy_psnr"], "nl_means": r["nl_means_psnr"], "dncnn": r["dncnn_psnr"]}
                 for r in rows}
     key = stated("10_restoration", 3)
     assert sorted(measured) == sorted(key)
     for sigma, values in key.items():
         assert values == pytest.approx(measured[sigma], abs=0.1), sigma
-    assert key[5]["dncnn"] < key[5]["noisy"] and key[75]["dncnn"] < key[75]["nl_means"]  # what the key concludes
+    assert key[5]["noisy"] < key[5]["dncnn"] < key[5]["nl_means"] and key[75]["dncnn"] < key[75]["nl_means"] - 3  # the key's conclusions
 
 
 # ----------------------------------------------------------------------------- docs/notation.md
