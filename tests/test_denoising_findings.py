@@ -140,7 +140,8 @@ def test_crop_batches_are_seeded_blind_and_unclipped():
 # ----------------------------------------------------------------------------- the notebook's mechanism cells
 
 def test_notebook_dncnn_forward_is_the_library_forward():
-    forward = cell_namespace(NOTEBOOK, defines="dncnn_forward", preamble="import torch")["dncnn_forward"]
+    ns = cell_namespace(NOTEBOOK, defines="dncnn_forward", preamble="import torch")
+    forward, noise = ns["dncnn_forward"], ns["dncnn_noise"]
     torch.manual_seed(0)
     net = DnCNN(depth=5, features=8)
     for m in net.modules():                     # BatchNorm statistics far from their start, as after training
@@ -151,7 +152,7 @@ def test_notebook_dncnn_forward_is_the_library_forward():
     with torch.no_grad():
         for mode in (net.eval, net.train):
             mode()
-            assert torch.allclose(forward(net, x), net(x), atol=1e-6)
+            assert torch.equal(noise(net, x), net.noise(x)) and torch.allclose(forward(net, x), net(x), atol=1e-6)
 
 
 def test_notebook_dncnn_train_step_is_the_library_step(monkeypatch):

@@ -4,9 +4,10 @@ K. Zhang, W. Zuo, Y. Chen, D. Meng, L. Zhang, "Beyond a Gaussian Denoiser: Resid
 for Image Denoising", IEEE TIP 26(7), 2017, Sec. III-A: a plain stack of 3 x 3 convolutions --
 Conv+ReLU, then ``depth - 2`` times Conv+BatchNorm+ReLU, then one Conv -- that predicts the **noise**
 ``v = y - x`` of a noisy image ``y``; the clean estimate is ``y - net(y)`` ("residual learning").
-The paper's grey-image net has depth 17 (20 for the blind model) and 64 channels. The course's
-default is smaller (depth 10, 32 channels: receptive field 21 x 21, ~75 k parameters) so that a CPU can
-train it; the full profile uses the paper's size.
+The paper's grey-image net has depth 17 (20 for the blind model) and 64 channels. The class's defaults
+are small (depth 10, 32 channels: receptive field 21 x 21, ~75 k parameters) for quick examples and tests;
+the denoising experiment (:mod:`course_lib.experiments.denoising`) uses depth 17 / 64 channels in the fast
+profile (the stored weights) and 20 / 64 in the full one.
 """
 from __future__ import annotations
 
