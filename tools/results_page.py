@@ -615,9 +615,17 @@ def section_restoration(results: dict, earlier: dict) -> str:
     ce, adv = by["CE (L2)"], by["CE (L2+adv)"]
     dcfg = dn["config"]
     for row in dn["table"]:
-        row["best"] = max(("TV", row["tv_psnr"]), ("NL-means", row["nl_means_psnr"]), ("DnCNN-style", row["dncnn_psnr"]),
+        row["best"] = max(("TV", row["tv_psnr"]), ("NL-means", row["nl_means_psnr"]), ("DnCNN", row["dncnn_psnr"]),
                           key=lambda kv: kv[1])[0]
-    deficits = [max(r["nl_means_psnr"], r["tv_psnr"]) - r["dncnn_psnr"] for r in dn["table"]]
+        row["margin"] = f"{num(row['dncnn_psnr'] - row['nl_means_psnr'], 2, True)} dB"
+    paper = {r["sigma"]: r for r in dn.get("paper", [])}
+    for row in dn["table"]:
+        ref = paper.get(row["sigma"], {})
+        row["paper"] = (f"{num(ref['DnCNN-B'], 2)} / {num(ref['BM3D'], 2)}" if "DnCNN-B" in ref else "")
+    margins = {r["sigma"]: r["dncnn_psnr"] - r["nl_means_psnr"] for r in dn["table"]}
+    goal = 0.5  # issue 12: DnCNN at least 0.5 dB above NL-means at every sigma
+    missed = [s for s, m in margins.items() if m < goal]
+    train = dn.get("train", {})
     return "\n".join([
         "## Notebook 10 — restoration", "",
         "Held-out photos: coffee, chelsea, flower, grace_hopper (never trained on; training patches come from the "
@@ -648,17 +656,28 @@ def section_restoration(results: dict, earlier: dict) -> str:
         f"rewards. The adversarial term costs {num(ce['hole_psnr'] - adv['hole_psnr'], 2)} dB of PSNR, as the lecture "
         "predicts (Pathak et al. also report that their adversarial model is not the best by PSNR); the notebook's "
         "figure shows the fillings side by side.", "",
-        "### Denoising (DnCNN-style)", "", provenance(dn), "",
-        f"Grey held-out photos, centre {dcfg['eval_crop']} × {dcfg['eval_crop']} crops, PSNR in dB. A blind residual "
-        f"denoiser, {dcfg['depth']} layers × {dcfg['features']} channels, {dcfg['steps']} Adam steps of "
-        f"{dcfg['batch_size']} patches {dcfg['patch_size']} × {dcfg['patch_size']} with σ drawn from "
-        f"[{num(dcfg['train_sigma'][0], 0)}, {num(dcfg['train_sigma'][1], 0)}]; NL-means and TV are told σ, the TV "
-        "weight is chosen on a training photo.", "",
+        "### Denoising (DnCNN)", "", provenance(dn), "",
+        f"{dn.get('images', 'Kodak24 grey')} (BT.601, rounded to 8 bits; "
+        f"{len({r['image'] for r in dn.get('per_image', [])}) or 24} photos, never trained on), white Gaussian noise of σ on the 0-255 scale, "
+        f"not clipped; PSNR in dB of the clipped outputs. DnCNN {dcfg['depth']} layers × {dcfg['features']} channels "
+        f"(Zhang et al. 2017's grey size), blind over σ in [{num(dcfg['train_sigma'][0], 0)}, "
+        f"{num(dcfg['train_sigma'][1], 0)}] like DnCNN-B, {dcfg['steps']:,} Adam steps of {dcfg['batch_size']} patches "
+        f"{dcfg['patch_size']} × {dcfg['patch_size']} cut from the grey Caltech-101 training photos"
+        + (f" ({train['precision']}, {num(train['train_seconds'] / 60, 0)} min on one CPU thread)"
+           if train.get("precision") and train.get("train_seconds") else "")
+        + "; NL-means and TV are told σ, the TV weight is chosen on a training photo. The paper's numbers are on "
+        "**BSD68, another image set**: compare margins, not PSNRs.", "",
         table(dn["table"], [("sigma", "σ", 0), ("noisy_psnr", "noisy", 2), ("tv_psnr", "TV (Chambolle)", 2),
-                            ("nl_means_psnr", "NL-means", 2), ("dncnn_psnr", "DnCNN-style", 2), ("best", "best", None)]), "",
-        f"The learned denoiser is {num(min(deficits), 1)}–{num(max(deficits), 1)} dB below the best classical method "
-        f"at every σ: {dcfg['steps']} steps of a small net are far from the paper's 17-layer net trained for 50 "
-        "epochs, which beats BM3D. The course does not reproduce that result; it is reported as measured.", "",
+                            ("nl_means_psnr", "NL-means", 2), ("dncnn_psnr", "DnCNN", 2), ("margin", "DnCNN − NL-means", None),
+                            ("best", "best", None), ("paper", "paper BSD68: DnCNN-B / BM3D", None)]), "",
+        (f"**Issue 12's goal, DnCNN at least {num(goal, 1)} dB above NL-means at every σ, is missed** at σ = "
+         + ", ".join(str(s) for s in missed) + " ("
+         + ", ".join(f"{num(margins[s], 2, True)} dB" for s in missed) + "). "
+         if missed else f"Issue 12's goal, DnCNN at least {num(goal, 1)} dB above NL-means at every σ, is met. ")
+        + "In the paper DnCNN-B is 0.5–0.6 dB above BM3D, which is itself above NL-means. What the course's run "
+        "lacks: about 160,000 training patches against the paper's ~19 million, and training photos shrunk to "
+        "128 px (nearly every patch busy) where Kodak24 has large smooth areas, on which NL-means does well. "
+        "Notebook 10 shows the held-out curve and the per-photo margins.", "",
         facts(earlier, "restoration")])
 
 
@@ -754,7 +773,10 @@ def section_bench(b: dict | None) -> str:
                      "U-Net levels apply 512 x 512 x 4 x 4 kernels to 1 x 1 to 8 x 8 maps; the update touches all "
                      "57 M parameters once per image), not by arithmetic. Larger batches share that traffic; the "
                      "pix2pix paper's batch of 1 is a choice for its results (with batch 1 its BatchNorm acts as "
-                     "instance normalization), not for speed." if grows else
+                     "instance normalization), not for speed."
+                     + (f" Even at batch {last['batch']} the step stays below half of the rate: the convolutions "
+                        "themselves (their backward passes above all) run well below the square matrix multiply's "
+                        "rate on these shapes." if last["fraction_of_matmul"] < 0.5 else "") if grows else
                      "with the same code: it does not grow much, so the weights' traffic at batch 1 is not the "
                      "whole explanation.")]
     pc = b.get("precision_curves")
