@@ -67,6 +67,28 @@ def load_weights(model: nn.Module, path: str | Path) -> dict:
     return dict(blob.get("meta", {}), command=blob.get("command"))
 
 
+def load_frozen(model: nn.Module, stem: str, experiment: str, what: str, device=None) -> nn.Module:
+    """Load the committed ``course_lib/weights/<stem>.pt`` into ``model`` for scoring: eval mode, gradients off,
+    on ``device`` (default CPU), its record in ``model.meta`` (with ``trained=False``). Never trains (the judges
+    of the course's scores do not follow ``COURSE_RETRAIN=1``: retraining a generator must not move the scale it
+    is read on) and seeds nothing.
+
+    Args:
+        experiment: the experiment that makes the file (for the message); what: the network in words.
+
+    Raises:
+        FileNotFoundError: the weight file is missing (the message says how to restore or retrain it).
+    """
+    path = WEIGHTS_DIR / f"{stem}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{what}'s weights {path} are missing: restore them with "
+                                f"`git checkout -- {path.name}` in {path.parent}, or retrain them with "
+                                f"`python -m course_lib train {experiment}`")
+    model.meta = dict(load_weights(model, path), trained=False)
+    model.to(device or "cpu").eval().requires_grad_(False)
+    return model
+
+
 def train_or_load(model: nn.Module, path: str | Path, train_fn: Callable[[nn.Module], dict | None], command: str,
                   retrain: bool | None = None) -> dict:
     """Load ``path`` into ``model`` if it exists, else train with ``train_fn(model)`` and save.

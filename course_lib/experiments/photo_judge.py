@@ -52,13 +52,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..device import seed_everything
 from ..metrics.judge import feature_statistics, frechet_distance
 from ..models.photo_judge import PhotoJudge, photos_to_judge_range, random_crop_flip
 from ..models.recognizer import accuracy
-from . import common
+from . import common, recognizer
 
 RETRAIN_FROM_ENVIRONMENT = False
 """``COURSE_RETRAIN=1`` does not retrain the judge (:func:`course_lib.experiments.common.load`): only
@@ -134,15 +133,9 @@ def build(cfg: Config, member: str = "photo_judge", seed: int = 0) -> common.Run
                       state={"opt": opt, "sched": sched})
 
 
-def train_step(run: common.Run, batch) -> dict[str, float]:
-    """One step of cross-entropy on a batch ``(images, labels)``: backward, Adam, one step of the schedule."""
-    x, y = batch
-    loss = F.cross_entropy(run.net(x), y)
-    run.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    run.opt.step()
-    run.sched.step()
-    return {"loss": loss.item()}
+train_step = recognizer.train_step
+"""One step of cross-entropy on a batch ``(images, labels)``: backward, Adam, one step of the schedule -- the
+Fashion-MNIST recognizer's step (:func:`course_lib.experiments.recognizer.train_step`), the same classifier step."""
 
 
 # --- degradations and the two-sample test ------------------------------------------------------------

@@ -158,14 +158,6 @@ def load_photo_judge(device=None, progress: bool = True) -> PhotoJudge:
     Raises:
         FileNotFoundError: the weight file is missing (the message says how to restore or retrain it).
     """
-    from ..checkpoints import WEIGHTS_DIR, load_weights
+    from ..checkpoints import load_frozen
 
-    path = WEIGHTS_DIR / "photo_judge.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"the photo judge's weights {path} are missing: restore them with "
-                                f"`git checkout -- {path.name}` in {path.parent}, or retrain them with "
-                                "`python -m course_lib train photo_judge`")
-    model = PhotoJudge()
-    model.meta = dict(load_weights(model, path), trained=False)
-    model.to(device or "cpu").eval().requires_grad_(False)
-    return model
+    return load_frozen(PhotoJudge(), "photo_judge", "photo_judge", "the photo judge", device)

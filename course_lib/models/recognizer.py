@@ -117,14 +117,6 @@ def load_recognizer(device=None, progress: bool = True) -> FashionRecognizer:
     Raises:
         FileNotFoundError: the weight file is missing (the message says how to restore or retrain it).
     """
-    from ..checkpoints import WEIGHTS_DIR, load_weights
+    from ..checkpoints import load_frozen
 
-    path = WEIGHTS_DIR / "fashion_recognizer.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"the recognizer's weights {path} are missing: restore them with "
-                                f"`git checkout -- {path.name}` in {path.parent}, or retrain them with "
-                                "`python -m course_lib train recognizer`")
-    model = FashionRecognizer()
-    model.meta = dict(load_weights(model, path), trained=False)
-    model.to(device or "cpu").eval().requires_grad_(False)
-    return model
+    return load_frozen(FashionRecognizer(), "fashion_recognizer", "recognizer", "the recognizer", device)
