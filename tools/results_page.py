@@ -681,6 +681,31 @@ def section_restoration(results: dict, earlier: dict) -> str:
         facts(earlier, "restoration")])
 
 
+def section_photo_judge(pj: dict) -> str:
+    """The Caltech photo judge (issues 12 and 13): does it separate real held-out photos from damaged ones?"""
+    cfg = pj["config"]
+    rows = [dict(r, set=r["photos"].split(":")[0]) for r in pj["table"]]
+    real = {r["set"]: r for r in rows if r["degradation"] == "real"}
+    worse = all(r["frechet"] > real[r["set"]]["frechet"] for r in rows if r["degradation"] != "real")
+    return "\n".join([
+        "## The photo judge (Caltech-101, for notebooks 03, 06–08 and 10)", "", provenance(pj), "",
+        f"A {num(pj['test_accuracy'], 3)}-accurate classifier of the 95 classes of `datasets/caltech_photos/` "
+        f"(top-1 on the 460 held-out photos; width {cfg['width']}, {cfg['epochs']} epochs of {cfg['batch_size']}, "
+        "trained on the training split only, 64 × 64 in [-1, 1]) whose 128 features give a Fréchet distance and a "
+        "two-sample test (held-out accuracy of a logistic regression telling the two sets apart; 0.5: it cannot), in "
+        "the manner of the pix2pix FCN-score. Before it judges generators it must tell real photos from damaged ones. "
+        "Caltech rows: half of the held-out photos, damaged, against the other half; motorbike rows: the 100 "
+        "held-out `edges2motorbikes` photos against its 698 training photos, top-1 = the share read as Motorbikes. "
+        "Compare Fréchet distances only within a set (the floors differ with the sample sizes).", "",
+        table(rows, [("photos", "photos: damage", None), ("top1", "top-1", 3), ("frechet", "Fréchet distance", 1),
+                     ("two_sample", "two-sample accuracy", 2), ("n", "n", 0)]), "",
+        ("Every damage moves the photos farther from the real ones than a second real sample is, on both sets."
+         if worse else "**Not every damage moves the photos farther from the real ones than a second real sample.**")
+        + f" The judge reads only {num(real['motorbikes test']['top1'], 2)} of the padded whole-bike photos as "
+        "motorbikes (it trained on centre squares): on those the distances, not its labels, carry the judgement."
+        if "motorbikes test" in real else ""])
+
+
 def section_running(earlier: dict) -> str:
     """Times of running the course, quoted with their dates."""
     return "\n".join(["## Running the course", "", facts(earlier, "running")])
@@ -833,7 +858,9 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
         "[04, 05, 09 generative models](#notebooks-04-05-and-09--generative-models-one-score-for-all) · "
         "[09 diffusion](#notebook-09--diffusion-4-super-resolution) · "
         "[06–08 translation](#notebooks-0608--pix2pix-patchgan-sizes-cyclegan) · "
-        "[10 restoration](#notebook-10--restoration)", "",
+        "[10 restoration](#notebook-10--restoration)"
+        + (" · [the photo judge](#the-photo-judge-caltech-101-for-notebooks-03-0608-and-10)"
+           if "photo_judge" in results else ""), "",
         section_tests(tests, mutants, points), "", section_autograder_facts(earlier), "",
         section_running(earlier), "",
         *([section_bench(bench), ""] if bench else []),
@@ -842,13 +869,14 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
         section_generative(results, earlier), "",
         section_diffusion(results["diffusion"], earlier), "",
         section_translation(results, earlier), "",
-        section_restoration(results, earlier), ""]
+        section_restoration(results, earlier), "",
+        *([section_photo_judge(results["photo_judge"]), ""] if "photo_judge" in results else [])]
     return "\n".join(parts)
 
 
 PAGE_EXPERIMENTS = ("dense_prediction", "colorization", "recognizer", "vae", "dcgan", "generative_scores", "diffusion",
                     "pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity", "super_resolution",
-                    "inpainting", "denoising")
+                    "inpainting", "denoising", "photo_judge")
 """The experiments the page shows, each from docs/results/NAME.json (``measure`` makes them in this order)."""
 
 TESTS_JSON = RESULTS_DIR / "tests.json"
