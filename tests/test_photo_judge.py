@@ -90,6 +90,25 @@ def test_random_crop_flip_shifts_and_mirrors_whole_photos():
     assert shifted.shape == x.shape and not torch.equal(shifted, x)
 
 
+def test_random_zoom_out_puts_smaller_whole_photos_on_white():
+    x = _photos(16)
+    before = x.clone()
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(pj.random_zoom_out(x, 0.0, 0.5, g), x)  # probability 0: unchanged
+    assert torch.equal(pj.random_zoom_out(x, 1.0, 1.0, g), x)  # no shrinking: unchanged (pasted at 0, 0)
+    out = pj.random_zoom_out(x, 1.0, 0.5, torch.Generator().manual_seed(1))
+    assert torch.equal(x, before) and out.shape == x.shape and out.dtype == x.dtype
+    assert out.min() >= -1 and out.max() <= 1
+    white = (out == 1).all(1).float().mean((1, 2))  # share of white pixels per image
+    assert (white > 0).all() and (white < 0.76).all()  # a border of white, at most 1 - 0.5^2 of the image
+    half = pj.random_zoom_out(x, 0.5, 0.5, torch.Generator().manual_seed(2))
+    kept = [torch.equal(a, b) for a, b in zip(half, x)]
+    assert any(kept) and not all(kept)
+    for bad in ((1.5, 0.5), (0.5, 0.0), (0.5, 1.2)):
+        with pytest.raises(ValueError, match="probability must be in"):
+            pj.random_zoom_out(x, *bad)
+
+
 # --- degradations and the two-sample test -------------------------------------------------------------
 
 def test_degradations_keep_shape_and_range_and_do_what_they_say():
