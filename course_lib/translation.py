@@ -6,7 +6,9 @@ The experiments themselves -- one training step each, written out as the papers 
 2017) and :mod:`~course_lib.experiments.cyclegan_identity`. This module holds what they have in common:
 
 * :class:`TranslationConfig` -- the sizes of every pix2pix / CycleGAN run, fast and full side by side;
-* :func:`load_pairs` -- the paired data (offline edges -> shoes, or the official facades download);
+* :func:`load_pairs` -- the paired data (offline edges -> shoes, or an official aligned set such as facades:
+  downloaded, or a copy of one's own under ``root``; pix2pix on it, time-boxed and resumable:
+  :func:`course_lib.official_pix2pix.train_official_pix2pix`);
 * :func:`build_generator`, :func:`build_discriminator` -- pix2pix's U-Net and a PatchGAN by name;
 * :func:`translate`, :func:`evaluate_shoes`, :func:`real_shoes_scores` -- the scores of the offline edges ->
   shoes task: shoe-type accuracy judged by the course's Fashion-MNIST recognizer restricted to the three shoe
@@ -19,6 +21,7 @@ script keeps train mode unless ``--eval``; we say which we use).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -82,31 +85,52 @@ class TranslationConfig(ExperimentConfig):
 
 # --- data ------------------------------------------------------------------------------------------
 
-def load_pairs(cfg: TranslationConfig):
+def load_pairs(cfg: TranslationConfig, root: str | Path | None = None, *, verify: bool = True):
     """``(train_inputs, train_targets, test_set)`` of the config's dataset, images in [-1, 1].
 
     ``shoes``: tensors ``N x 1 x 32 x 32`` and a :class:`~course_lib.data.shoes.PairedShoes` test set.
-    ``facades``: the official set (downloaded on first use, labels -> photo = ``BtoA``), tensors
-    ``N x 3 x 256 x 256``; its test set is a pair of tensors.
+    An official pix2pix set (``facades``, ``maps``, ... a key of :data:`course_lib.data.official.DATASETS`
+    of the aligned kind): tensors ``N x 3 x cfg.size x cfg.size`` in the paper's direction (facades:
+    labels -> photo, ``BtoA``), at most ``cfg.n_train`` / ``cfg.n_test`` pairs in natural file order
+    (``1, 2, 10``), from the ``train`` split and the ``test`` split (``val`` for the sets without one,
+    as in the paper); the test set is a pair of tensors ``(inputs, targets)``.
+
+    Args:
+        cfg: the run's config (``dataset``, ``size``, ``n_train``, ``n_test``).
+        root: where the official set is: the folder holding ``facades/`` (or ``facades/`` itself). A copy
+            already there is used as it is and never downloaded again; without one it is downloaded there
+            (:func:`course_lib.data.official.download_official`). Default: ``$COURSE_DOWNLOADS``, else
+            ``~/.cache/course_lib/official``.
+        verify: require the published image counts and sizes (``True``), or accept a subset / a copy of
+            one's own with a warning (``False``, :class:`~course_lib.data.official.OfficialCountWarning`).
+            The layout is checked either way.
 
     Raises:
-        ValueError: for another dataset.
+        ValueError: another dataset, or ``root`` for the bundled shoes.
+        course_lib.data.paths.DatasetError: offline without a copy, a copy in another layout (no split
+            folders, an empty or missing train/test split), an A|B image of odd width (the file is named),
+            or (``verify``) counts/sizes that differ from the published ones.
     """
     if cfg.dataset == "shoes":
+        if root is not None:
+            raise ValueError("the edges -> shoes set is bundled with the course: root is for the official sets")
         from .data.shoes import make_edges2shoes
 
         train = make_edges2shoes("train", cfg.n_train)
         return train.edges, train.shoes, make_edges2shoes("test", cfg.n_test)
-    if cfg.dataset == "facades":
-        from .data.official import AlignedDataset, download_official
+    from .data.official import DATASETS, AlignedDataset, download_official
 
-        folder = download_official("facades")
-        tr = AlignedDataset(folder / "train", direction="BtoA", size=cfg.size)
-        te = AlignedDataset(folder / "test", direction="BtoA", size=cfg.size)
-        x, y = map(torch.stack, zip(*[tr[i] for i in range(min(cfg.n_train, len(tr)))]))
-        xt, yt = map(torch.stack, zip(*[te[i] for i in range(min(cfg.n_test, len(te)))]))
-        return x, y, (xt, yt)
-    raise ValueError(f"unknown dataset {cfg.dataset!r}")
+    spec = DATASETS.get(cfg.dataset)
+    if spec is None or spec.kind != "aligned":
+        raise ValueError(f"unknown dataset {cfg.dataset!r}: 'shoes' or an aligned official set "
+                         f"{sorted(k for k, d in DATASETS.items() if d.kind == 'aligned')}")
+    folder = download_official(cfg.dataset, root, verify=verify)
+    test_split = "test" if "test" in spec.counts else "val"
+    tr = AlignedDataset(folder / "train", direction=spec.paper_direction, size=cfg.size)
+    te = AlignedDataset(folder / test_split, direction=spec.paper_direction, size=cfg.size)
+    x, y = map(torch.stack, zip(*[tr[i] for i in range(min(cfg.n_train, len(tr)))]))
+    xt, yt = map(torch.stack, zip(*[te[i] for i in range(min(cfg.n_test, len(te)))]))
+    return x, y, (xt, yt)
 
 
 # --- networks --------------------------------------------------------------------------------------
@@ -186,3 +210,4 @@ def real_shoes_scores(test, recognizer: nn.Module | None = None) -> dict:
     train = make_edges2shoes("train", len(test))
     return {"type_accuracy": recognizer_accuracy(test.shoes, test.types, recognizer, SHOE_CLASSES),
             "frd": frechet_recognizer_distance(train.shoes, test.shoes, recognizer), "l1": 0.0, "psnr": float("inf")}
+

@@ -35,16 +35,27 @@ themselves; checked against public listings on 2026-12-02):
 
 cityscapes and maps have no test split: their ``val`` is the test set (as in the pix2pix paper);
 night2day's ``val`` holds only 10 images, its ``test`` split is the evaluation set. A mismatch error says
-what was found and how to skip the check (``verify=False``) if the host's files changed.
+what was found and how to relax the check (``verify=False``) for a copy of one's own.
+
+**A copy you already have** (downloaded by hand, unpacked elsewhere, or built yourself in the same
+layout): pass the folder that holds it as ``root`` (``root/facades/train/1.jpg``; ``root`` may also be
+the set's own folder, ``facades/``). Its files are used as they are: nothing is downloaded, unpacked over
+them or recorded. The layout is always checked (a missing or empty split folder, no split folder at all,
+or an A|B image of odd width is a :class:`~course_lib.data.paths.DatasetError` naming what is wrong);
+the published counts and image sizes are required with ``verify=True`` and only warned about
+(:class:`OfficialCountWarning`) with ``verify=False``, for a subset or a copy at another resolution.
+Files are read in natural order (``1, 2, 10, 100``: the number in a name counts as a number).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +107,25 @@ def _cyc(name, counts):
     return OfficialDataset(name, "unaligned", CYCLEGAN_URL.format(name=name), dict(zip(keys, counts)), (256, 256))
 
 
+# Where each expected count comes from. None was counted from the archives (no internet when this was
+# written). "listing (2026-12-02)": checked by an earlier session against the public listings named in the
+# module docstring. "re-checked (2026-12-06)": found again with the course's search tool in public pages:
+#   facades 400 / 100 / 106: re-checked only as a total -- Hugging Face huggan/facades has 606 rows
+#       (= 400 + 100 + 106); the CycleGAN repository's docs/datasets.md: "facades: 400 images" (train).
+#       Per-split val/test counts: listing (2026-12-02) only.
+#   cityscapes 2,975 train: re-checked (docs/datasets.md, "2975 images from the Cityscapes training set");
+#       val 500: listing (2026-12-02) only.
+#   maps 1,096 train: re-checked (docs/datasets.md, "1096 training images"); val 1,098: listing only.
+#   edges2shoes 49,825 / 200, edges2handbags 138,567 / 200, night2day 17,823 / 10 / 2,287: listing
+#       (2026-12-02) only; not found again. edges2handbags' val count was never confirmed by any source.
+#   horse2zebra 1,067 / 1,334 / 120 / 140: re-checked -- Hugging Face gigant/horse2zebra (built from the
+#       official zip): horse train 1.07k rows, test 120; zebra 1.47k rows in all (1,334 + 140 = 1,474).
+#   apple2orange 995 / 1,019 / 266 / 248: partly re-checked -- huggan/apple2orange's dataset_infos.json
+#       lists train 1,019 and test 266 examples (the larger of A and B in each split: 1,019 = trainB,
+#       266 = testA); trainA 995 and testB 248: listing (2026-12-02) only.
+#   summer2winter_yosemite, monet2photo: listing (2026-12-02, TFDS cycle_gan) only; the CycleGAN
+#       repository's docs/datasets.md quotes older, different counts (1,273 / 854; Monet 1,074).
+# Image sizes: facades 512 x 256 and maps 1200 x 600 confirmed (listing); the others are assumed 2:1 at 256.
 DATASETS: dict[str, OfficialDataset] = {d.name: d for d in [
     _p2p("facades", {"train": 400, "val": 100, "test": 106}, (512, 256), "BtoA"),
     _p2p("cityscapes", {"train": 2975, "val": 500}, (512, 256), "BtoA"),
@@ -108,7 +138,12 @@ DATASETS: dict[str, OfficialDataset] = {d.name: d for d in [
     _cyc("summer2winter_yosemite", (1231, 962, 309, 238)),
     _cyc("monet2photo", (1072, 6287, 121, 751)),
 ]}
-"""The official sets this module knows, by name."""
+"""The official sets this module knows, by name (the source of every count: the comment above)."""
+
+
+class OfficialCountWarning(UserWarning):
+    """A copy of an official set whose image counts or sizes differ from the published ones, loaded with
+    ``verify=False`` (a subset, or a copy of one's own at another resolution)."""
 
 
 def default_root() -> Path:
@@ -159,32 +194,108 @@ def _fetch(spec: OfficialDataset, archive: Path) -> None:
     part.replace(archive)
 
 
+def natural_key(path: str | Path) -> tuple:
+    """Sort key of a file name in natural order: runs of digits compare as numbers (``2.jpg`` before
+    ``10.jpg`` before ``100.jpg``; text order would give 1, 10, 100, 2), other runs case-insensitively;
+    the name itself breaks ties."""
+    name = Path(path).name
+    parts = tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name) if t)
+    return parts, name
+
+
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    """The images of a folder (:data:`IMAGE_SUFFIXES`) in natural order (:func:`natural_key`); ``[]`` if none."""
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
 
 
-def verify_official(name: str, root: str | Path | None = None, check_sizes: int = 5) -> dict:
-    """Check an unpacked dataset: image counts per split and the size of ``check_sizes`` images per split.
+def _odd_width_error(path: Path, width: int) -> DatasetError:
+    return DatasetError(f"{path}: an A|B image must have an even width (two halves of equal width side by side), "
+                        f"got {width} pixels. Crop or pad it to an even width, or remove it from the folder.")
 
-    Returns ``{split: count}``. Raises :class:`DatasetError` naming what differs.
+
+def dataset_folder(name: str, root: str | Path | None = None) -> Path:
+    """The folder of the set ``name`` under ``root`` (default :func:`default_root`): ``root/name``, or
+    ``root`` itself when ``root/name`` does not exist and ``root`` holds the set's split folders (a user
+    pointing at ``.../facades`` rather than at the folder above it). Checks nothing else.
+
+    Raises:
+        ValueError: unknown name.
+    """
+    spec = _spec(name)
+    root = Path(root or default_root())
+    if not (root / name).exists() and any((root / split).is_dir() for split in spec.counts):
+        return root
+    return root / name
+
+
+def verify_official(name: str, root: str | Path | None = None, check_sizes: int = 5, *,
+                    strict: bool = True) -> dict:
+    """Check a copy of an official set: its layout, the image count of each split and the size of the
+    first ``check_sizes`` images of each split (in natural order).
+
+    Always checked (a :class:`DatasetError` names the folder or file): at least one of the set's split
+    folders exists (``train/``, ``val/``, ``test/`` for the pix2pix sets; ``trainA/`` ... for CycleGAN's),
+    none that exists is empty, and (aligned sets) the checked A|B images have an even width. Compared with
+    the published counts and sizes (:data:`DATASETS`): missing splits, counts and sizes; with ``strict``
+    a difference is a :class:`DatasetError`, otherwise one :class:`OfficialCountWarning` lists them all.
+
+    Args:
+        name: a key of :data:`DATASETS`.
+        root: the folder holding the set's folder (or the set's folder itself, :func:`dataset_folder`).
+        check_sizes: images per split whose size is read (the header only).
+        strict: require the published counts and sizes.
+
+    Returns:
+        ``{split: count}`` of the split folders found (0 for a missing one).
+
+    Raises:
+        ValueError: unknown name.
+        DatasetError: a layout error, or (``strict``) counts or sizes that differ.
     """
     from PIL import Image
 
     spec = _spec(name)
-    folder = Path(root or default_root()) / name
-    found = {}
-    for split, expected in spec.counts.items():
+    folder = dataset_folder(name, root)
+    splits = list(spec.counts)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} does not exist: the {name} set should be unpacked there, with the split "
+                           f"folders {', '.join(s + '/' for s in splits)}")
+    present = [s for s in splits if (folder / s).is_dir()]
+    if not present:
+        found = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())[:10]
+        raise DatasetError(f"{folder} holds none of the {name} set's split folders "
+                           f"{', '.join(s + '/' for s in splits)} (it holds: {found or 'nothing'}). Point root at "
+                           f"the folder that holds {name}/ (or at {name}/ itself), in the official layout: "
+                           + ("A|B images side by side in each split folder." if spec.kind == "aligned" else
+                              "trainA/, trainB/, testA/, testB/ of single images."))
+    counts, differences = {}, []
+    for split in splits:
         files = _image_files(folder / split)
-        found[split] = len(files)
-        if len(files) != expected:
-            raise DatasetError(f"{folder / split}: expected {expected} images, found {len(files)}. Delete {folder} "
-                               f"and the archive to download again, or pass verify=False if the host's files changed.")
+        counts[split] = len(files)
+        if split in present and not files:
+            raise DatasetError(f"{folder / split} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        if len(files) != spec.counts[split]:
+            differences.append(f"{folder / split}: expected {spec.counts[split]} images, found {len(files)}")
+        sized = False
         for path in files[:check_sizes]:
             with Image.open(path) as im:
-                if spec.image_size and im.size != tuple(spec.image_size):
-                    raise DatasetError(f"{path}: expected {spec.image_size[0]}x{spec.image_size[1]} pixels, got "
-                                       f"{im.size[0]}x{im.size[1]}")
-    return found
+                size = im.size
+            if spec.kind == "aligned" and size[0] % 2:
+                raise _odd_width_error(path, size[0])
+            if spec.image_size and size != tuple(spec.image_size) and not sized:  # one line per split
+                differences.append(f"{path}: expected {spec.image_size[0]}x{spec.image_size[1]} pixels, got "
+                                   f"{size[0]}x{size[1]}")
+                sized = True
+    if differences and strict:
+        raise DatasetError("; ".join(differences) + f". For a download: delete {folder} and the archive to download "
+                           "again. For a copy of your own (a subset, another resolution): pass verify=False, which "
+                           "warns instead.")
+    if differences:
+        warnings.warn(f"{name} at {folder} differs from the published set (used as it is): " + "; ".join(differences),
+                      OfficialCountWarning, stacklevel=3)
+    return counts
 
 
 def _recorded(root: Path) -> dict:
@@ -193,45 +304,60 @@ def _recorded(root: Path) -> dict:
 
 
 def download_official(name: str, root: str | Path | None = None, verify: bool = True) -> Path:
-    """Download, check and unpack an official pix2pix/CycleGAN dataset; return its folder.
+    """The folder of an official pix2pix/CycleGAN dataset: a copy already there, else downloaded, checked
+    and unpacked.
 
-    Steps, each skipped when already done: fetch the archive (resumable; an archive put there by hand
-    is used as is), check it against the sha256 recorded at the first good download, unpack it
-    (torchvision's ``extract_archive``), check image counts and sizes, record the sha256.
+    **A copy already there** -- the set's folder under ``root`` (:func:`dataset_folder`: ``root/name``,
+    or ``root`` itself if it holds the split folders) with at least one split folder, and no archive
+    beside it: used as it is, whatever ``verify`` says -- never downloaded again, never unpacked over,
+    nothing recorded. It is checked (:func:`verify_official`): the layout always, the published counts
+    and image sizes strictly with ``verify=True``, as a warning (:class:`OfficialCountWarning`) with
+    ``verify=False``. A set folder that exists without any split folder is an error, not a reason to
+    download (it may be a user's folder in another layout).
+
+    **Otherwise**, each step skipped when already done: fetch the archive (resumable; an archive put there
+    by hand is used as is), check it against the sha256 recorded at the first good download, unpack it
+    (torchvision's ``extract_archive``) unless the set's folder already exists, check it as above, record
+    the sha256 in ``root/CHECKSUMS.json`` (only after a strict check).
 
     Args:
         name: a key of :data:`DATASETS`, e.g. ``"facades"`` or ``"horse2zebra"``.
-        root: folder for archives and data (default :func:`default_root`).
-        verify: check counts and image sizes (the checksum is always checked once recorded).
+        root: folder for archives and data (default :func:`default_root`, ``$COURSE_DOWNLOADS``).
+        verify: require the published counts and image sizes (``True``), or only warn when they differ
+            (``False``: a subset or a copy of one's own). The layout and, once recorded, the archive's
+            checksum are always checked.
+
+    Returns:
+        The set's folder (holding ``train/``, ``test/``, ... or ``trainA/``, ...).
 
     Raises:
         ValueError: unknown name.
         DatasetError: offline (the message names the URL and where to put a manual download), a
-            checksum that differs from the recorded one, or counts/sizes that differ.
+            checksum that differs from the recorded one, a layout error, or (``verify``) counts/sizes
+            that differ.
     """
     spec = _spec(name)
     root = Path(root or default_root())
-    root.mkdir(parents=True, exist_ok=True)
+    folder = dataset_folder(name, root)
     archive = root / spec.archive_name
-    folder = root / name
+    unpacked = folder.is_dir()
+    if unpacked and not archive.is_file():  # a copy already there: used as it is, never fetched or overwritten
+        verify_official(name, root, strict=verify)
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
     recorded = _recorded(root)
     if not archive.is_file():
-        if name in recorded and folder.is_dir():  # checked before; the archive was deleted to save space
-            if verify:
-                verify_official(name, root)
-            return folder
         _fetch(spec, archive)
     digest = sha256_file(archive)
     if name in recorded and recorded[name] != digest:
         raise DatasetError(f"{archive} has sha256 {digest}, but {recorded[name]} was recorded at its first good "
                            f"download: the file is corrupt or changed. Delete it to download again.")
-    if not all((folder / split).is_dir() for split in spec.counts) or not spec.counts:
+    if not unpacked:
         from torchvision.datasets.utils import extract_archive
 
         extract_archive(str(archive), str(root))
-    if verify:
-        verify_official(name, root)
-    if name not in recorded:
+    verify_official(name, root, strict=verify)
+    if name not in recorded and verify:
         recorded[name] = digest
         (root / "CHECKSUMS.json").write_text(json.dumps(recorded, indent=2, sort_keys=True))
     return folder
@@ -270,10 +396,18 @@ class AlignedDataset(Dataset):
     ``dataset[i]`` is ``(input, target)``, each ``3 x size x size`` float32 in [-1, 1]; which half is
     the input is ``direction`` (required: facades' paper direction is ``"BtoA"``, labels -> photo).
 
+    Files are taken in natural order (``1.jpg, 2.jpg, 10.jpg``; :func:`natural_key`), so that ``dataset[i]``
+    is the same file on every machine and matches the numbering of the official archives.
+
     Args:
         folder: a split folder of ``A|B`` images (e.g. ``download_official("facades") / "train"``).
         direction: ``"AtoB"`` or ``"BtoA"``.
         size: side each half is resized to (``None`` keeps it).
+
+    Raises:
+        ValueError: another direction.
+        DatasetError: no images in ``folder``; reading an image of odd width (it cannot be split into two
+            equal halves: the message names the file).
     """
 
     def __init__(self, folder: str | Path, *, direction: str, size: int | None = 256):
@@ -282,7 +416,8 @@ class AlignedDataset(Dataset):
         self.folder, self.direction, self.size = Path(folder), direction, size
         self.files = _image_files(self.folder)
         if not self.files:
-            raise DatasetError(f"no images in {self.folder}")
+            what = "does not exist" if not self.folder.is_dir() else f"holds no images ({', '.join(IMAGE_SUFFIXES)})"
+            raise DatasetError(f"{self.folder} {what}: an aligned split folder holds A|B images side by side")
 
     def __len__(self) -> int:
         return len(self.files)
@@ -293,6 +428,8 @@ class AlignedDataset(Dataset):
         with Image.open(self.files[i]) as im:
             im = im.convert("RGB")
             w, h = im.size
+            if w % 2:
+                raise _odd_width_error(self.files[i], w)
             halves = [im.crop((0, 0, w // 2, h)), im.crop((w // 2, 0, w, h))]
             if self.size is not None:
                 halves = [x.resize((self.size, self.size), Image.BICUBIC) for x in halves]
