@@ -67,6 +67,14 @@ def load_weights(model: nn.Module, path: str | Path) -> dict:
     return dict(blob.get("meta", {}), command=blob.get("command"))
 
 
+def record_in_weights(path: str | Path, **entries) -> None:
+    """Add ``entries`` to the ``meta`` of a weight file written by :func:`course_lib.checkpoints.save_weights`
+    (e.g. ``held_out_curve=score_checkpoints(...)``), keeping its weights and command."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob["meta"] = dict(blob.get("meta", {}), **entries)
+    torch.save(blob, path)
+
+
 def load_frozen(model: nn.Module, stem: str, experiment: str, what: str, device=None) -> nn.Module:
     """Load the committed ``course_lib/weights/<stem>.pt`` into ``model`` for scoring: eval mode, gradients off,
     on ``device`` (default CPU), its record in ``model.meta`` (with ``trained=False``). Never trains (the judges

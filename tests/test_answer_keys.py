@@ -1,5 +1,5 @@
 """The instructors' answer keys in docs/answer_keys/ and the conventions of docs/notation.md (about 50 s on one
-CPU thread, 26 s of it building the fast profile's colorization training crops for notebook 03's exercise 3; the
+CPU thread, most of it the Lab of the 4,142 Caltech training photos behind notebook 03's exercise 3; the
 six tests that take more than 1.5 s are marked slow, the other 49 take about 8 s).
 
 * every exercise of notebooks 01-10 has a section ``## Exercise N`` in its notebook's key, and no section is extra;
@@ -202,9 +202,9 @@ def test_03_exercise_1_annealed_mean():
 @pytest.mark.slow
 def test_03_exercise_3_rebalancing_weights():
     from course_lib import color
-    from course_lib.experiments import colorization as ce
+    from course_lib.data.colorization import caltech_training_prior
 
-    prior = ce.Config.make("fast").crops(seed=0).prior
+    prior = caltech_training_prior()[0]
     for lam, (low, high) in stated("03_colorization", 3).items():
         w = color.rebalancing_weights(prior, color.ab_bins(), lam=lam)
         assert w.min().item() == pytest.approx(low, rel=0.01), lam

@@ -42,6 +42,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from ..checkpoints import record_in_weights  # noqa: F401 -- it lived here; the colorization curves use it too
 from ..data.restoration import SIGMAS
 from ..device import get_device
 from ..metrics import psnr
@@ -487,11 +488,3 @@ def score_checkpoints(paths: Sequence[str | Path], cfg: Config, seed: int = 0) -
     return {"step": [s for s, _ in points], "psnr": [v for _, v in points], "sigma": cfg.curve_sigma,
             "images": f"Caltech test split, {cfg.curve_images} photos 128 x 128 grey",
             "nl_means_psnr": round(held_out_psnr(None, cfg, seed), 3)}
-
-
-def record_in_weights(path: str | Path, **entries) -> None:
-    """Add ``entries`` to the ``meta`` of a weight file written by :func:`course_lib.checkpoints.save_weights`
-    (e.g. ``held_out_curve=score_checkpoints(...)``), keeping its weights and command."""
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    blob["meta"] = dict(blob.get("meta", {}), **entries)
-    torch.save(blob, path)

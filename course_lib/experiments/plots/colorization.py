@@ -29,59 +29,76 @@ def figure_columns(predictions: dict, all_decodings=("rebalanced",), decoding: s
     return columns
 
 
-def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, size: float = 1.9):
+def show_colorizations(photos: HeldOutPhotos, predictions: dict, columns=None, size: float = 1.9,
+                       indices=None):
     """One row per held-out photo: grey input, then the colourized versions, then the ground truth.
 
     Args:
-        photos: the held-out photos (:func:`course_lib.data.colorization.held_out_photos`).
-        predictions: ``{model: {decoding: [ab per photo]}}``, the ``"predictions"`` that
-            :func:`~course_lib.experiments.colorization.evaluate` returns beside its rows.
+        photos: held-out photos (:func:`course_lib.data.colorization.caltech_held_out`, ``kodak_held_out``).
+        predictions: ``{model: {decoding: [ab per photo]}}`` for these photos, e.g.
+            ``extras["predictions"]["Caltech test"]`` of :func:`~course_lib.experiments.colorization.evaluate`.
         columns: ``(title, (model, decoding))`` pairs; default :func:`figure_columns`, in the table's order:
             grey input / L2 / classification (annealed mean) / rebalanced (mean, annealed mean, mode) /
             ground truth.
+        indices: which photos (rows), default all of them.
     """
     import matplotlib.pyplot as plt
 
     columns = columns or figure_columns(predictions)
-    rows = len(photos.names)
-    h, w = photos.L[0].shape[-2:]
-    fig, axes = plt.subplots(rows, len(columns), figsize=(size * len(columns), size * rows * h / w + 0.6),
+    indices = list(range(len(photos.names))) if indices is None else list(indices)
+    h, w = photos.L[indices[0]].shape[-2:]
+    fig, axes = plt.subplots(len(indices), len(columns), figsize=(size * len(columns), size * len(indices) * h / w + 0.6),
                              squeeze=False, layout="constrained")
-    for r in range(rows):
+    for r, i in enumerate(indices):
         for c, (title, (model, decoding)) in enumerate(columns):
-            rgb = color.lab_to_rgb_tensor(photos.L[r], predictions[model][decoding][r])[0]
+            rgb = color.lab_to_rgb_tensor(photos.L[i], predictions[model][decoding][i])[0]
             axes[r, c].imshow(rgb)
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
             if r == 0:
                 axes[r, c].set_title(title, fontsize=9)
-        axes[r, 0].set_ylabel(photos.names[r], fontsize=9)
+        axes[r, 0].set_ylabel(photos.names[i], fontsize=8)
     return fig
 
 
-def table_markdown(rows: list) -> str:
-    """The rows of :func:`~course_lib.experiments.colorization.evaluate` as a Markdown table (AuC, colourfulness, its ratio to L2's, MSE)."""
-    return markdown_table(rows, ("model", "decoding", "auc", "colourfulness", "colourfulness_vs_L2", "mse"),
-                          digits={"colourfulness": 1, "colourfulness_vs_L2": 2, "mse": 0},
-                          headers={"auc": "AuC (0-150)", "colourfulness_vs_L2": "vs L2", "mse": "ab MSE"})
+TABLE_HEADERS = {"auc": "AuC raw", "auc_rebal": "AuC rebal", "mse": "ab MSE", "chroma": "chroma",
+                 "chroma_vs_truth": "vs truth", "spread": "ab spread", "colourfulness": "H&S colourf.",
+                 "judge_top1": "judge top-1"}
 
 
-def compare(rows: list, goal: float = 1.5) -> list[str]:
-    """Sentences about the table, computed from it: the colourfulness ratio against the goal and which
-    model has the lowest MSE."""
-    get = {(r["model"], r["decoding"]): r for r in rows}
-    reb, l2, truth = get[("rebalanced", "annealed mean")], get[("L2", "-")], get[("ground truth", "-")]
-    ratio = reb["colourfulness"] / l2["colourfulness"]
-    models = [r for r in rows if r["model"] not in ("grey", "ground truth")]
-    best_mse = min(models, key=lambda r: r["mse"])
-    best_auc = max(models, key=lambda r: r["auc"])
+def table_markdown(rows: list, set_name: str = "Caltech test") -> str:
+    """The rows of one photo set of :func:`~course_lib.experiments.colorization.evaluate` as a Markdown table
+    (the judge's column only for the Caltech photos, which have classes)."""
+    columns = ["model", "decoding", "auc", "auc_rebal", "mse", "chroma", "chroma_vs_truth", "spread", "colourfulness"]
+    if set_name == "Caltech test":
+        columns.append("judge_top1")
+    return markdown_table([r for r in rows if r["set"] == set_name], columns,
+                          digits={"mse": 0, "chroma": 1, "chroma_vs_truth": 2, "spread": 1, "colourfulness": 1},
+                          headers=TABLE_HEADERS)
+
+
+def compare(rows: list) -> list[str]:
+    """Sentences about the Caltech table, computed from it by
+    :func:`~course_lib.experiments.colorization.findings` (issue 12's goals)."""
+    from ..colorization import _row, findings
+
+    f = findings(rows)
+    get = {m: _row(rows, "Caltech test", m) for m in ("grey", "L2", "classification", "rebalanced", "ground truth")}
+    said = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    models = ("L2", "classification", "rebalanced")
     return [
-        f"Rebalanced classification (annealed mean) is {ratio:.2f}x as colourful as L2 "
-        f"({reb['colourfulness']:.1f} vs {l2['colourfulness']:.1f}; the held-out photos themselves: "
-        f"{truth['colourfulness']:.1f}): the goal of {goal}x is {'met' if ratio >= goal else 'missed'}.",
-        f"Lowest ab MSE: {best_mse['model']} ({best_mse['decoding']}), {best_mse['mse']:.0f}; L2 has {l2['mse']:.0f}.",
-        f"Highest AuC: {best_auc['model']} ({best_auc['decoding']}), {best_auc['auc']:.3f}; "
-        f"L2 {l2['auc']:.3f}, grey (ab = 0) {get[('grey', '-')]['auc']:.3f}.",
+        f"L2's mean chroma is {f['l2_chroma_ratio']:.2f} of the true photos' ({get['L2']['chroma']:.1f} vs "
+        f"{get['ground truth']['chroma']:.1f}): the goal 'L2 is desaturated, at most 0.60' is {said(f['l2_desaturated'])}.",
+        f"Rebalanced classification (annealed mean) has {f['rebalanced_vs_l2_chroma']:.2f}x L2's chroma and "
+        f"{f['rebalanced_chroma_ratio']:.2f} of the truth's (goal at least 1.5x and within 25 %: "
+        f"{said(f['rebalanced_colourful'])}).",
+        f"Lowest ab MSE: {min(models, key=lambda m: get[m]['mse'])}; best raw AuC: "
+        f"{max(models, key=lambda m: get[m]['auc'])}; best class-rebalanced AuC: "
+        f"{max(models, key=lambda m: get[m]['auc_rebal'])} (the paper: L2, L2, rebalanced).",
+        f"Semantic test (the photo judge's top-1 on 460 photos): grey {f['judge_grey']:.3f}, L2 {f['judge_L2']:.3f}, "
+        f"classification {f['judge_classification']:.3f}, rebalanced {f['judge_rebalanced']:.3f}, true colour "
+        f"{f['judge_ground_truth']:.3f}: grey < every colorization < truth "
+        f"{'holds' if f['semantic_order'] else 'does NOT hold'}.",
     ]
 
 
