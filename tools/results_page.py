@@ -366,7 +366,7 @@ def section_colorization(r: dict, earlier: dict) -> str:
         table(kodak, cols), "",
         "**Findings, computed from the table (`colorization.findings`) and checked on the stored weights by "
         "`tests/test_colorization_findings.py`:**", "",
-        f"- L2 is desaturated: chroma {num(f['l2_chroma_ratio'], 2)} of the true photos' (goal ≤ 0.60: "
+        f"- L2's chroma is {num(f['l2_chroma_ratio'], 2)} of the true photos' (goal \"L2 is desaturated\", ≤ 0.60: "
         f"{said(f['l2_desaturated'])}); Kodak24 {num(k_l2, 2)}.",
         f"- Rebalanced classification (annealed mean): {num(f['rebalanced_vs_l2_chroma'], 2)}× L2's chroma and "
         f"{num(f['rebalanced_chroma_ratio'], 2)} of the truth's (goal ≥ 1.5× and within 25 %: "
@@ -376,7 +376,8 @@ def section_colorization(r: dict, earlier: dict) -> str:
         f"- Semantic test: grey {num(f['judge_grey'], 3)}, L2 {num(f['judge_L2'], 3)}, classification "
         f"{num(f['judge_classification'], 3)}, rebalanced {num(f['judge_rebalanced'], 3)}, true colour "
         f"{num(f['judge_ground_truth'], 3)}; grey < every colorization < truth "
-        f"{'holds' if f['semantic_order'] else '**does not hold**'}.",
+        f"{'holds' if f['semantic_order'] else '**does not hold**'}; for L2 and the plain classifier alone it "
+        f"{'holds' if f['l2_and_classification_help_the_judge'] else '**does not hold**'}.",
         "", facts(earlier, "colorization")])
 
 
