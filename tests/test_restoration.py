@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.data.photos import PHOTO_SPLITS
-from course_lib.data.restoration import (RESTORATION_SPLITS, add_noise, apply_mask, augmented_batches, bicubic_degrade,
-                                         center_mask, modcrop, noisy_batches, photo_grey, sr_patches)
+from course_lib.data.photos import load_photo
+from course_lib.data.restoration import (add_noise, apply_mask, bicubic_degrade, caltech_luma, caltech_small,
+                                         caltech_sr_pairs, center_mask, inpainting_crop_batches, inpainting_held_out,
+                                         modcrop, photo_grey, sr_crop_batches)
 from course_lib.experiments import common
 from course_lib.losses import masked_l2_loss
 from course_lib.metrics import masked_mse, psnr, rgb_to_y, ssim
@@ -19,6 +20,28 @@ from course_lib.models.srcnn import SRCNN
 from notebook_cells import cell_namespace
 
 NOTEBOOK = "10_restoration.ipynb"
+
+
+def _camera_tiles() -> torch.Tensor:
+    """16 grey tiles 128 x 128 of scikit-image's camera (uint8 N x 1 x 128 x 128): a small stand-in for the
+    Caltech photos in the quick training tests."""
+    camera = torch.from_numpy(np.round(255 * photo_grey("camera")).astype(np.uint8))
+    return camera.view(4, 128, 4, 128).permute(0, 2, 1, 3).reshape(16, 1, 128, 128).contiguous()
+
+
+def _small_sr_pairs(scale: int, split: str = "train"):
+    hr = modcrop(_camera_tiles(), scale).to(torch.float32) / 255
+    up = bicubic_degrade(hr, scale)[1]
+    return torch.round(up * 255).to(torch.uint8), torch.round(hr * 255).to(torch.uint8)
+
+
+def _small_colour(split: str = "train", side: int = 80) -> torch.Tensor:
+    """Astronaut tiles shrunk to side x side (uint8 N x 3 x side x side): a stand-in for caltech_small."""
+    im = torch.from_numpy(load_photo("astronaut")).permute(2, 0, 1)[None].to(torch.float32) / 255  # 512 x 512
+    tiles = im.view(1, 3, 4, 128, 4, 128).permute(0, 2, 4, 1, 3, 5).reshape(16, 3, 128, 128)
+    from course_lib.data.restoration import bicubic_resize
+
+    return torch.round(bicubic_resize(tiles, (side, side)) * 255).to(torch.uint8)
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -96,9 +119,25 @@ def test_masked_l2_loss_value_gradient_and_errors():
 
 # ----------------------------------------------------------------------------- data
 
-def test_split_is_by_photo():
-    assert not set(RESTORATION_SPLITS["train"]) & set(RESTORATION_SPLITS["test"])
-    assert set(RESTORATION_SPLITS["test"]) == set(PHOTO_SPLITS["test"])
+def test_caltech_restoration_sets_are_the_shipped_splits():
+    """The training pairs come from the 4,142 Caltech training photos, the scores from the 460 test photos;
+    luma is MATLAB's rgb2ycbcr rounded to 8 bits, the SR input the bicubic round trip of the HR luma."""
+    y = caltech_luma("test")
+    assert y.shape == (460, 1, 128, 128) and y.dtype == torch.uint8 and 16 <= int(y.min()) and int(y.max()) <= 235
+    up, hr = caltech_sr_pairs(3, "test")
+    assert up.shape == hr.shape == (460, 1, 126, 126) and up.dtype == torch.uint8
+    assert torch.equal(hr, y[..., :126, :126])
+    again = torch.round(bicubic_degrade(hr[:2].float() / 255, 3)[1] * 255).to(torch.uint8)
+    assert torch.equal(again, up[:2])
+    assert caltech_sr_pairs(2, "train")[1].shape == (4142, 1, 128, 128)
+    small = caltech_small("test", 80)
+    assert small.shape == (460, 3, 80, 80) and small.dtype == torch.uint8
+    held = inpainting_held_out(64, 80, every=5)
+    assert held.shape == (92, 3, 64, 64) and torch.equal(held[0], small[0, :, 8:72, 8:72].float() / 255)
+    for bad in (lambda: caltech_luma("val"), lambda: caltech_sr_pairs(1), lambda: caltech_small("train", 200),
+                lambda: inpainting_held_out(96, 80)):
+        with pytest.raises(ValueError):
+            bad()
 
 
 def test_bicubic_pairs_and_modcrop():
@@ -113,14 +152,21 @@ def test_bicubic_pairs_and_modcrop():
     assert torch.allclose(bicubic_degrade(flat, 2)[1], flat, atol=1e-6)
 
 
-def test_sr_patches_are_aligned_pairs():
-    x, y = sr_patches(2, 8, size=24, seed=0)
+def test_sr_crop_batches_are_aligned_seeded_and_textured():
+    up, hr = _small_sr_pairs(2)
+    x, y = next(sr_crop_batches(up, hr, batch_size=8, patch_size=24, seed=0))
     assert x.shape == y.shape == (8, 1, 24, 24) and x.dtype == torch.float32
     assert 0 <= float(y.min()) and float(y.max()) <= 1
     # bicubic input is close to (a blurred version of) its target: aligned, not random
     assert torch.mean((x - y) ** 2) < 0.01 < torch.mean((x - y.roll(5, dims=-1)) ** 2) + 0.01
-    x2, _ = sr_patches(2, 8, size=24, seed=0)
-    assert torch.equal(x, x2)
+    x2, y2 = next(sr_crop_batches(up, hr, batch_size=8, patch_size=24, seed=0))
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert not torch.equal(x, next(sr_crop_batches(up, hr, batch_size=8, patch_size=24, seed=1))[0])
+    assert float(y.flatten(1).std(1).min()) >= 0.03      # flat windows redrawn
+    with pytest.raises(ValueError, match="differ in shape"):
+        next(sr_crop_batches(up[:2], hr, batch_size=2, patch_size=8))
+    with pytest.raises(ValueError, match="at least"):
+        next(sr_crop_batches(up, hr, batch_size=2, patch_size=200))
 
 
 def test_noise_has_the_asked_sigma():
@@ -132,19 +178,22 @@ def test_noise_has_the_asked_sigma():
     assert masked[0, :, 4, 4].tolist() == [0.5] * 3 and masked[0, :, 0, 0].tolist() == [0.0] * 3
 
 
-def test_training_batches_are_seeded_augmented_and_noisy_as_asked():
-    clean = torch.rand(10, 1, 8, 8)
-    a, b = augmented_batches(clean, clean + 1, batch_size=4, seed=3), augmented_batches(clean, clean + 1, batch_size=4,
-                                                                                         seed=3)
+def test_inpainting_batches_are_seeded_windows_mirrored_only():
+    photos = _small_colour()
+    a, b = inpainting_crop_batches(photos, 8, 64, seed=3), inpainting_crop_batches(photos, 8, 64, seed=3)
     for _ in range(3):
-        (x, x1), (y, _) = next(a), next(b)
-        assert x.shape == (4, 1, 8, 8) and torch.equal(x, y) and torch.equal(x1, x + 1)  # aligned, reproducible
-    noisy = noisy_batches(torch.full((6, 1, 64, 64), 0.5), batch_size=8, sigma_range=(10.0, 55.0), seed=0)
-    for _ in range(3):
-        y, v = next(noisy)
-        assert torch.allclose(y - v, torch.full_like(y, 0.5))          # noisy = clean + noise, not clipped
-        sd = v.flatten(1).std(1) * 255
-        assert bool(((sd > 10 * 0.9) & (sd < 55 * 1.1)).all()) and float(sd.max() - sd.min()) > 1, sd  # a level each
+        x, y = next(a), next(b)
+        assert x.shape == (8, 3, 64, 64) and x.dtype == torch.float32 and torch.equal(x, y)
+        assert 0 <= float(x.min()) and float(x.max()) <= 1
+    # each window is a window of some photo, as it is or mirrored (never rotated)
+    x = next(inpainting_crop_batches(photos[:1], 4, 64, seed=0))
+    full = photos[0].float() / 255
+    for w in x:
+        found = any(torch.equal(v, full[:, r:r + 64, c:c + 64]) for v in (w, w.flip(-1))
+                    for r in range(17) for c in range(17))
+        assert found
+    with pytest.raises(ValueError, match="at least"):
+        next(inpainting_crop_batches(photos, 2, 96))
 
 
 # ----------------------------------------------------------------------------- SRCNN
@@ -176,10 +225,8 @@ def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
     # the paper's plain (non-residual) form starts from a random image, so a few steps lower its loss clearly;
     # the residual form starts at bicubic's error, which a few noisy batches cannot reliably improve
-    cfg = sr.Config.make("fast", steps=(30, 30, 30), n_patches=256, patch_size=24, batch_size=8, lr=2e-3,
-                         residual=False)
-    small = sr.sr_patches
-    monkeypatch.setattr(sr, "sr_patches", lambda *a, **k: small(*a, **k, photos=("camera", "astronaut")))
+    cfg = sr.Config.make("fast", steps=(30, 30, 30), patch_size=24, batch_size=8, lr=2e-3, residual=False)
+    monkeypatch.setattr(sr, "caltech_sr_pairs", _small_sr_pairs)
     run = common.train(sr, cfg, seed=1, members=["x2"], progress=False)["x2"]
     assert run.meta["trained"] and (tmp_path / "srcnn_x2_fast_seed1.pt").is_file()
     loss = run.meta["history"]["loss"][::10]
@@ -194,10 +241,10 @@ def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
 
 
 def test_stored_srcnn_weights_beat_bicubic():
-    """The committed weights (course_lib/weights/srcnn_x*.pt) load and beat bicubic on a held-out crop."""
+    """The committed weights (course_lib/weights/srcnn_x*.pt) load and beat bicubic on Kodak24 crops."""
     from course_lib.experiments import super_resolution as sr
 
-    cfg = sr.Config.make("fast", eval_crop=96)
+    cfg = sr.Config.make("fast", eval_images=2, eval_crop=96)
     runs = common.load(sr, cfg, members=["x2", "x4"], retrain=False, progress=False)
     assert not any(r.meta["trained"] for r in runs.values())
     rows, _ = sr.evaluate(cfg, runs)
@@ -261,15 +308,13 @@ def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypat
 
     torch.set_num_threads(1)
     monkeypatch.setattr(common, "WEIGHTS_DIR", tmp_path)     # seed 0, fast: the "committed" files go to tmp_path
-    colour = ip.colour_patches
-    camera = torch.from_numpy(np.round(255 * photo_grey("camera")).astype(np.uint8))      # 512 x 512 -> 16 tiles
-    monkeypatch.setattr(dn, "caltech_grey", lambda split: camera.view(4, 128, 4, 128).permute(0, 2, 1, 3).reshape(16, 1, 128, 128))
-    monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
+    monkeypatch.setattr(dn, "caltech_grey", lambda split: _camera_tiles())
+    monkeypatch.setattr(ip, "caltech_small", _small_colour)
     cfg = dn.Config.make("fast", steps=40, patch_size=24, batch_size=8, depth=4, features=16)
     run = common.train(dn, cfg, progress=False)["dncnn"]
     loss = run.meta["history"]["loss"][::10]
     assert run.meta["trained"] and (tmp_path / "dncnn.pt").is_file() and loss[-1] < 0.5 * loss[0], loss
-    cfg = ip.Config.make("fast", steps=30, n_patches=64, image_size=32, hole=16, base=8, batch_size=8, lr=2e-3)
+    cfg = ip.Config.make("fast", steps=30, image_size=32, hole=16, side=40, base=8, batch_size=8, lr=2e-3)
     run = common.train(ip, cfg, members=["L2+adv"], progress=False)["L2+adv"]
     rec = run.meta["history"]["rec"][::5]
     assert run.meta["trained"] and (tmp_path / "ce_adv.pt").is_file() and np.mean(rec[-2:]) < 0.5 * rec[0], rec
@@ -308,11 +353,10 @@ def test_notebook_srcnn_train_step_is_the_library_step(monkeypatch):
     from course_lib.experiments import super_resolution as sr
 
     torch.set_num_threads(1)
-    small = sr.sr_patches
-    monkeypatch.setattr(sr, "sr_patches", lambda *a, **k: small(*a, **k, photos=("camera",)))
+    monkeypatch.setattr(sr, "caltech_sr_pairs", _small_sr_pairs)
     ns = cell_namespace(NOTEBOOK, defines="srcnn_forward", preamble="import torch")
     step = cell_namespace(NOTEBOOK, defines="srcnn_train_step", namespace=ns)["srcnn_train_step"]
-    cfg = sr.Config.make("fast", steps=(4, 4, 4), n_patches=64, patch_size=20, batch_size=4)
+    cfg = sr.Config.make("fast", steps=(4, 4, 4), patch_size=20, batch_size=4)
     nb_run, lib_run = sr.build(cfg, "x2", seed=1), sr.build(cfg, "x2", seed=1)
     start = {k: v.clone() for k, v in nb_run.net.state_dict().items()}
     for batch, _ in zip(nb_run.batches(), range(4)):
@@ -329,12 +373,11 @@ def test_notebook_context_encoder_step_is_the_library_step(member, monkeypatch):
     from course_lib.experiments import inpainting as ip
 
     torch.set_num_threads(1)
-    colour = ip.colour_patches
-    monkeypatch.setattr(ip, "colour_patches", lambda *a, **k: colour(*a, **k, photos=("astronaut",)))
+    monkeypatch.setattr(ip, "caltech_small", _small_colour)
     preamble = ("import torch\nfrom course_lib.data import restoration as R\n"
                 "from course_lib.losses import masked_l2_loss")
     step = cell_namespace(NOTEBOOK, defines="context_encoder_train_step", preamble=preamble)["context_encoder_train_step"]
-    cfg = ip.Config.make("fast", steps=3, n_patches=16, image_size=32, hole=16, base=4, batch_size=4)
+    cfg = ip.Config.make("fast", steps=3, image_size=32, hole=16, side=40, base=4, batch_size=4)
     nb_run, lib_run = ip.build(cfg, member, seed=1), ip.build(cfg, member, seed=1)
     start = {k: v.clone() for k, v in nb_run.G.state_dict().items()}
     for x, _ in zip(nb_run.batches(), range(3)):

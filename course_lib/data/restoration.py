@@ -1,23 +1,20 @@
-"""Paired data for image restoration (notebook 10), made from the real photos that ship in the wheels.
+"""Paired data for image restoration (notebook 10), made from the Caltech-101 colour photographs that ship in
+``datasets/caltech_photos`` (:func:`course_lib.data.caltech.caltech_photos`: 4,142 training and 460 test photos,
+128 x 128); the scores of notebook 10 are measured on their test split and on Kodak24, never trained on.
 
 Three degradations, each a pair ``(degraded, clean)``:
 
 * super-resolution -- ``HR`` luma, shrunk by bicubic interpolation by ``scale`` and enlarged back
-  by bicubic interpolation to the original size (the SRCNN input, Dong et al., TPAMI 2016, Sec. 3.1);
+  by bicubic interpolation to the original size (the SRCNN input, Dong et al., TPAMI 2016, Sec. 3.1):
+  :func:`caltech_sr_pairs`, cut into training windows by :func:`sr_crop_batches`;
 * denoising -- a grey image plus white Gaussian noise of standard deviation ``sigma`` on the 0-255
-  scale (15, 25, 50 as in Zhang et al., IEEE TIP 2017), not clipped, as in that paper;
+  scale (15, 25, 50 as in Zhang et al., IEEE TIP 2017), not clipped, as in that paper (:func:`add_noise`;
+  the training batches are :func:`course_lib.experiments.denoising.crop_batches`);
 * inpainting -- an RGB image with a square hole in its centre (Pathak et al., CVPR 2016, Sec. 3.3
-  "central region") and the full image.
+  "central region") and the full image: :func:`caltech_small`, :func:`inpainting_crop_batches`,
+  :func:`inpainting_held_out`, :func:`center_mask`, :func:`apply_mask`.
 
-**Split by photo.** Training patches come only from the photos of :data:`RESTORATION_SPLITS` ``"train"``
-(the colour training photos of :data:`course_lib.data.photos.PHOTO_SPLITS` plus the greyscale
-photos, for luma tasks); every score is measured on the four held-out colour photos (coffee, chelsea,
-flower, grace_hopper), of which no pixel is ever trained on.
-
-**Training batches** are endless, seeded iterators: :func:`augmented_batches` (random rows with replacement,
-one random flip/rotation per batch) and, for blind denoising, :func:`noisy_batches` (a noise level per patch).
-The test sets are :func:`sr_held_out` (super-resolution pairs), :func:`held_out_crops` (whole photos or centre
-crops) and :func:`held_out_patches` (inpainting crops).
+The wheel photos (:func:`photo_luma`, :func:`photo_grey`) remain for quick examples, not for training.
 
 Bicubic resizing is PyTorch's ``F.interpolate(mode="bicubic", antialias=True)``: Keys' cubic with
 a = -0.5 (the antialiased path follows Pillow; without ``antialias`` PyTorch uses a = -0.75) and, when
@@ -34,16 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .photos import PHOTO_SPLITS, load_photo
-
-GREY_PHOTOS = ("camera", "coins", "brick", "grass", "gravel")
-"""Greyscale photos of scikit-image, used for training the luma/grey tasks (never evaluated on)."""
-
-RESTORATION_SPLITS = {
-    "train": tuple(PHOTO_SPLITS["train"]) + GREY_PHOTOS,
-    "test": tuple(PHOTO_SPLITS["test"]),
-}
-"""Photos for training patches and held-out photos for evaluation (disjoint)."""
+from .photos import load_photo
 
 SIGMAS = (15, 25, 50)
 """Noise levels of the denoising experiment, standard deviation on the 0-255 scale."""
@@ -156,189 +144,172 @@ def apply_mask(image: torch.Tensor, mask: torch.Tensor, fill: float = 0.5) -> to
     return image * (1 - mask) + fill * mask
 
 
-# ----------------------------------------------------------------------------- patches
+# ----------------------------------------------------------------------------- the Caltech colour-photo set
 
-def _random_patches(images: list[np.ndarray], size: int, n: int, rng: np.random.Generator, min_std: float,
-                    weights: np.ndarray) -> list[tuple[int, int, int]]:
-    """Positions ``(image, y, x)`` of ``n`` patches whose std is >= ``min_std`` (flat sky and black
-    space teach nothing about edges; the rejection follows common SR practice, it is not SRCNN's)."""
-    out, tries = [], 0
-    while len(out) < n:
-        tries += 1
-        if tries > 200 * n:
-            raise RuntimeError("could not find enough textured patches: lower min_std")
-        i = int(rng.choice(len(images), p=weights))
-        im = images[i]
-        y = int(rng.integers(im.shape[0] - size + 1))
-        x = int(rng.integers(im.shape[1] - size + 1))
-        if min_std <= 0 or im[y:y + size, x:x + size].std() >= min_std:
-            out.append((i, y, x))
-    return out
+@lru_cache(maxsize=2)
+def _caltech_luma_cached(split: str) -> torch.Tensor:
+    from ..metrics import rgb_to_y
+    from .caltech import caltech_photos
+
+    rgb = caltech_photos(split)[0].permute(0, 2, 3, 1).numpy()           # N x 128 x 128 x 3 uint8
+    n, h, w, _ = rgb.shape
+    # MATLAB's rgb2ycbcr on uint8, 64 photos per call (stacked as one tall image)
+    y = np.concatenate([np.round(rgb_to_y(rgb[i:i + 64].reshape(-1, w, 3))) for i in range(0, n, 64)])
+    return torch.from_numpy(y.astype(np.uint8).reshape(n, 1, h, w))
 
 
-def _area_weights(images: list[np.ndarray]) -> np.ndarray:
-    a = np.array([np.sqrt(im.shape[0] * im.shape[1]) for im in images], dtype=np.float64)
-    return a / a.sum()
+def caltech_luma(split: str = "train") -> torch.Tensor:
+    """BT.601 studio-scale luma (:func:`course_lib.metrics.rgb_to_y`, rounded to 8 bits as MATLAB's
+    ``rgb2ycbcr`` does on ``uint8`` images) of the Caltech-101 colour-photo set's ``split``
+    (:func:`course_lib.data.caltech.caltech_photos`): ``uint8 N x 1 x 128 x 128`` in [16, 235]. Cached.
 
-
-def sr_patches(scale: int, n: int, size: int = 36, seed: int = 0, min_std: float = 0.03,
-               photos: tuple[str, ...] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Aligned super-resolution training patches ``(lr_up, hr)`` from the training photos' luma.
-
-    Each whole photo is degraded once (:func:`bicubic_degrade` after :func:`modcrop`), then the same
-    random windows are cut from the degraded and the original photo, so no patch has an artificial
-    border. Photos are drawn with probability proportional to the square root of their area.
-
-    Args:
-        scale: upscaling factor.
-        n: number of patches.
-        size: patch side in HR pixels (the paper uses 33).
-        seed: seeds the positions.
-        min_std: patches of the HR luma with a smaller standard deviation are redrawn.
-        photos: names of photos to use (default :data:`RESTORATION_SPLITS` ``"train"``).
-
-    Returns:
-        Two ``float32 n x 1 x size x size`` tensors in [0, 1]: bicubic input and ground truth.
+    Raises:
+        ValueError: a split other than ``"train"`` / ``"test"``; DatasetError: a missing or corrupt set.
     """
-    photos = photos or RESTORATION_SPLITS["train"]
-    hrs, ups = [], []
-    for name in photos:
-        hr = torch.from_numpy(modcrop(photo_luma(name), scale))[None, None]
-        hrs.append(hr[0, 0].numpy())
-        ups.append(bicubic_degrade(hr, scale)[1][0, 0].numpy())
-    rng = np.random.default_rng(seed)
-    pos = _random_patches(hrs, size, n, rng, min_std, _area_weights(hrs))
-    x = np.stack([ups[i][y:y + size, x0:x0 + size] for i, y, x0 in pos])[:, None]
-    t = np.stack([hrs[i][y:y + size, x0:x0 + size] for i, y, x0 in pos])[:, None]
-    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(t))
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return _caltech_luma_cached(split).clone()
 
 
-def grey_patches(n: int, size: int = 40, seed: int = 0, min_std: float = 0.02,
-                 photos: tuple[str, ...] | None = None) -> torch.Tensor:
-    """Clean grey training patches for denoising: ``float32 n x 1 x size x size`` in [0, 1]
-    (:func:`photo_grey` of the training photos; noise is added at each training step)."""
-    photos = photos or RESTORATION_SPLITS["train"]
-    ims = [photo_grey(p) for p in photos]
-    rng = np.random.default_rng(seed)
-    pos = _random_patches(ims, size, n, rng, min_std, _area_weights(ims))
-    return torch.from_numpy(np.stack([ims[i][y:y + size, x:x + size] for i, y, x in pos])[:, None].copy())
+@lru_cache(maxsize=3)
+def _caltech_sr_cached(split: str, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    hr = modcrop(_caltech_luma_cached(split), scale).to(torch.float32) / 255.0
+    up = torch.cat([bicubic_degrade(hr[i:i + 512], scale)[1] for i in range(0, len(hr), 512)])
+    return torch.round(up * 255.0).to(torch.uint8), torch.round(hr * 255.0).to(torch.uint8)
 
 
-def colour_patches(n: int, size: int = 64, seed: int = 0, min_std: float = 0.03,
-                   photos: tuple[str, ...] | None = None) -> torch.Tensor:
-    """RGB training patches for inpainting: ``float32 n x 3 x size x size`` in [0, 1], from the colour
-    training photos (:data:`course_lib.data.photos.PHOTO_SPLITS` ``"train"``)."""
-    photos = photos or PHOTO_SPLITS["train"]
-    ims = [load_photo(p).astype(np.float32) / 255.0 for p in photos]
-    rng = np.random.default_rng(seed)
-    pos = _random_patches(ims, size, n, rng, min_std, _area_weights(ims))
-    arr = np.stack([ims[i][y:y + size, x:x + size] for i, y, x in pos]).transpose(0, 3, 1, 2)
-    return torch.from_numpy(np.ascontiguousarray(arr))
+def caltech_sr_pairs(scale: int, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole-photo super-resolution pairs of the Caltech colour-photo set: ``(bicubic input, HR)``, both
+    ``uint8 N x 1 x S x S`` luma (``S`` = 128 cropped to a multiple of ``scale``: 128, 126, 128 for x2, x3, x4).
+
+    Each photo's luma (:func:`caltech_luma`) is shrunk by ``scale`` and enlarged back, bicubic both ways
+    (:func:`bicubic_degrade`), and rounded to 8 bits, as the benchmarks' MATLAB code does with ``uint8`` images.
+    Degrading whole photos, then cutting windows (:func:`sr_crop_batches`), gives patches without artificial
+    borders (Dong et al. 2016, Sec. 4.1 cut their 33 x 33 sub-images the same way). Cached per split and scale.
+
+    Raises:
+        ValueError: a scale < 2 or a split other than ``"train"`` / ``"test"``.
+    """
+    if int(scale) != scale or scale < 2:
+        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    up, hr = _caltech_sr_cached(split, int(scale))
+    return up.clone(), hr.clone()
 
 
-def augment(batch: torch.Tensor, *others: torch.Tensor, generator: torch.Generator | None = None):
-    """The same random flip and 90-degree rotation (one of 8) applied to each tensor ``N x C x H x W``
-    of a batch (whole batch at once). Returns a tuple of tensors (one per input)."""
-    k = int(torch.randint(0, 4, (1,), generator=generator))
-    flip = bool(torch.randint(0, 2, (1,), generator=generator))
-    out = []
-    for t in (batch, *others):
-        t = torch.rot90(t, k, dims=(-2, -1))
-        out.append(t.flip(-1) if flip else t)
-    return tuple(out)
+def sr_crop_batches(up: torch.Tensor, hr: torch.Tensor, batch_size: int, patch_size: int, seed: int = 0,
+                    min_std: float = 0.03):
+    """Endless super-resolution training batches cut from whole aligned photos.
 
-
-def augmented_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0,
-                      generator: torch.Generator | None = None):
-    """Endless training batches of aligned patches: ``batch_size`` rows drawn at random *with replacement*,
-    then one random flip/rotation for the whole batch (:func:`augment`).
+    Each patch: a random photo, a random ``patch_size`` window (redrawn, up to 10 times, while the HR window's
+    standard deviation is below ``min_std``: plain white backgrounds teach nothing about edges -- common SR
+    practice, not SRCNN's), and one of the 8 flips / 90-degree rotations, the same for input and target.
 
     Args:
-        tensors: patches with the same first dimension, ``N x C x H x W`` (e.g. ``lr_up`` and ``hr``).
-        batch_size: rows per batch.
-        seed: seeds the draws (a ``torch.Generator``), unless ``generator`` is given.
-        generator: a generator to draw from (shared with the caller, e.g. :func:`noisy_batches`).
+        up, hr: ``uint8 N x 1 x H x W`` (or float in [0, 1]) bicubic inputs and HR photos (:func:`caltech_sr_pairs`).
+        batch_size, patch_size: patches per batch and their side in HR pixels (<= H, W).
+        seed: seeds every draw (one ``torch.Generator``).
+        min_std: on the [0, 1] scale.
 
     Yields:
-        Tuples of ``len(tensors)`` tensors ``batch_size x C x H x W``.
+        ``(x, y)``: ``float32 batch_size x 1 x patch_size x patch_size`` in [0, 1], bicubic input and target.
+
+    Raises:
+        ValueError: tensors of different shapes, a patch larger than the photos, or an empty set.
     """
-    g = generator if generator is not None else torch.Generator().manual_seed(seed)
-    while True:
-        idx = torch.randint(0, len(tensors[0]), (batch_size,), generator=g)
-        yield augment(*(t[idx] for t in tensors), generator=g)
-
-
-def noisy_batches(clean: torch.Tensor, batch_size: int, sigma_range: tuple[float, float], seed: int = 0):
-    """Endless blind-denoising batches (the DnCNN-B setting of Zhang et al. 2017, Sec. IV-A): random
-    augmented clean patches (:func:`augmented_batches`), each with its own noise level drawn uniformly from
-    ``sigma_range`` (0-255 scale) and fresh white Gaussian noise, not clipped.
-
-    Args:
-        clean: ``N x 1 x H x W`` clean patches in [0, 1] (:func:`grey_patches`).
-        batch_size: patches per batch.
-        sigma_range: ``(low, high)`` noise standard deviations on the 0-255 scale.
-        seed: seeds every draw (one ``torch.Generator`` for patches, levels and noise).
-
-    Yields:
-        ``(noisy, noise)``: two ``float32 batch_size x 1 x H x W`` tensors, ``noisy = clean + noise``.
-    """
+    if up.shape != hr.shape:
+        raise ValueError(f"inputs and targets differ in shape: {tuple(up.shape)} vs {tuple(hr.shape)}")
+    n, _, h, w = hr.shape
+    if n == 0 or patch_size > min(h, w):
+        raise ValueError(f"need photos of at least {patch_size} x {patch_size}, got {tuple(hr.shape)}")
+    scale = 255.0 if hr.dtype == torch.uint8 else 1.0
     g = torch.Generator().manual_seed(seed)
-    lo, hi = sigma_range
-    for (x,) in augmented_batches(clean, batch_size=batch_size, generator=g):
-        sigma = lo + (hi - lo) * torch.rand(batch_size, 1, 1, 1, generator=g)
-        noise = torch.randn(x.shape, generator=g) * sigma / 255.0
-        yield x + noise, noise
+    while True:
+        xs, ys = [], []
+        for _ in range(batch_size):
+            for _ in range(10):
+                i = int(torch.randint(0, n, (1,), generator=g))
+                r = int(torch.randint(0, h - patch_size + 1, (1,), generator=g))
+                c = int(torch.randint(0, w - patch_size + 1, (1,), generator=g))
+                t = hr[i, :, r:r + patch_size, c:c + patch_size].to(torch.float32) / scale
+                if float(t.std()) >= min_std:
+                    break
+            m = int(torch.randint(0, 8, (1,), generator=g))
+            pair = [torch.rot90(a, m % 4, dims=(-2, -1)) for a in (up[i, :, r:r + patch_size, c:c + patch_size], t)]
+            if m >= 4:
+                pair = [a.flip(-1) for a in pair]
+            xs.append(pair[0].to(torch.float32) / scale)
+            ys.append(pair[1])
+        yield torch.stack(xs), torch.stack(ys)
 
 
-# ----------------------------------------------------------------------------- held-out images
+@lru_cache(maxsize=2)
+def _caltech_small_cached(split: str, side: int) -> torch.Tensor:
+    from .caltech import caltech_photos
 
-def held_out_crops(kind: str = "luma", crop: int | None = None) -> dict[str, np.ndarray]:
-    """The held-out photos, whole or as a centred ``crop x crop`` window, by name.
+    photos = caltech_photos(split)[0]
+    out = [bicubic_resize(photos[i:i + 512].to(torch.float32) / 255.0, (side, side)) for i in range(0, len(photos), 512)]
+    return torch.round(torch.cat(out) * 255.0).to(torch.uint8)
+
+
+def caltech_small(split: str = "train", side: int = 80) -> torch.Tensor:
+    """The Caltech-101 colour-photo set's ``split`` shrunk from 128 to ``side`` pixels (:func:`bicubic_resize`,
+    antialiased, rounded to 8 bits): ``uint8 N x 3 x side x side``. The inpainting images are ``size``-pixel
+    windows of these (:func:`inpainting_crop_batches` for training, :func:`inpainting_held_out` for testing):
+    most of the object in view, as in the Context Encoder's central-region setting. Cached.
+
+    Raises:
+        ValueError: a split other than ``"train"`` / ``"test"`` or a side outside [8, 128].
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if not 8 <= int(side) <= 128:
+        raise ValueError(f"side must be in [8, 128] pixels, got {side}")
+    return _caltech_small_cached(split, int(side)).clone()
+
+
+def inpainting_crop_batches(photos: torch.Tensor, batch_size: int, size: int, seed: int = 0):
+    """Endless inpainting training batches: random ``size x size`` windows of random photos, each mirrored
+    left-right half the time (no rotations: skies stay up, as in the test photos).
 
     Args:
-        kind: ``"luma"`` (:func:`photo_luma`), ``"grey"`` (:func:`photo_grey`), both ``float32 H x W``
-            in [0, 1], or ``"rgb"`` (``float32 H x W x 3`` in [0, 1]).
-        crop: side of the centred window (``None``: the whole photo).
+        photos: ``uint8 N x 3 x H x W`` (:func:`caltech_small`) or float in [0, 1], ``H, W >= size``.
+        batch_size, size: windows per batch and their side (pixels).
+        seed: seeds every draw (one ``torch.Generator``).
+
+    Yields:
+        ``float32 batch_size x 3 x size x size`` in [0, 1].
+
+    Raises:
+        ValueError: windows larger than the photos, or an empty set.
     """
-    out = {}
-    for name in RESTORATION_SPLITS["test"]:
-        if kind == "luma":
-            im = photo_luma(name)
-        elif kind == "grey":
-            im = photo_grey(name)
-        elif kind == "rgb":
-            im = load_photo(name).astype(np.float32) / 255.0
-        else:
-            raise ValueError(f"kind must be 'luma', 'grey' or 'rgb', got {kind!r}")
-        if crop is not None:
-            h, w = im.shape[:2]
-            if crop > min(h, w):
-                raise ValueError(f"crop {crop} is larger than {name} ({h} x {w})")
-            y, x = (h - crop) // 2, (w - crop) // 2
-            im = im[y:y + crop, x:x + crop]
-        out[name] = np.ascontiguousarray(im)
-    return out
+    n, _, h, w = photos.shape
+    if n == 0 or size > min(h, w):
+        raise ValueError(f"need photos of at least {size} x {size}, got {tuple(photos.shape)}")
+    scale = 255.0 if photos.dtype == torch.uint8 else 1.0
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        idx = torch.randint(0, n, (batch_size,), generator=g)
+        ys = torch.randint(0, h - size + 1, (batch_size,), generator=g)
+        xs = torch.randint(0, w - size + 1, (batch_size,), generator=g)
+        flips = torch.rand(batch_size, generator=g) < 0.5
+        out = []
+        for i, y, x, f in zip(idx.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
+            p = photos[i, :, y:y + size, x:x + size]
+            out.append(p.flip(-1) if f else p)
+        yield torch.stack(out).to(torch.float32) / scale
 
 
-def sr_held_out(scale: int, crop: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The super-resolution test pairs: ``name -> (bicubic input, HR)`` luma of the held-out photos, each
-    ``float32 H x W`` in [0, 1], ``H`` and ``W`` multiples of ``scale`` (:func:`modcrop`, then
-    :func:`bicubic_degrade`); ``crop`` as in :func:`held_out_crops`."""
-    out = {}
-    for name, im in held_out_crops("luma", crop).items():
-        hr = modcrop(im, scale)
-        up = bicubic_degrade(torch.from_numpy(hr)[None, None], scale)[1][0, 0].numpy()
-        out[name] = (up, hr)
-    return out
+def inpainting_held_out(size: int = 64, side: int = 80, every: int = 1) -> torch.Tensor:
+    """The inpainting test images: the centred ``size x size`` window of every ``every``-th Caltech *test* photo
+    shrunk to ``side`` (:func:`caltech_small`), ``float32 N x 3 x size x size`` in [0, 1] (460 at ``every=1``).
 
-
-def held_out_patches(size: int, n_per_photo: int, seed: int = 0, min_std: float = 0.03) -> torch.Tensor:
-    """RGB test crops for inpainting: ``float32 N x 3 x size x size`` in [0, 1], ``n_per_photo`` from each
-    held-out photo in turn, at random textured positions (the rule of :func:`colour_patches`; photo ``k``
-    is drawn with ``numpy.random.default_rng(seed + 100 + k)``)."""
-    out = []
-    for k, name in enumerate(RESTORATION_SPLITS["test"]):
-        im = load_photo(name).astype(np.float32) / 255.0
-        pos = _random_patches([im], size, n_per_photo, np.random.default_rng(seed + 100 + k), min_std, np.ones(1))
-        out += [im[y:y + size, x:x + size] for _, y, x in pos]
-    return torch.from_numpy(np.stack(out).transpose(0, 3, 1, 2).copy())
+    Raises:
+        ValueError: ``size > side`` or ``every < 1``.
+    """
+    if size > side or every < 1:
+        raise ValueError(f"need size <= side and every >= 1, got size={size}, side={side}, every={every}")
+    photos = caltech_small("test", side)[::every]
+    a = (side - size) // 2
+    return photos[:, :, a:a + size, a:a + size].to(torch.float32) / 255.0

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from ..checkpoints import record_in_weights  # noqa: F401 -- it lived here; the colorization curves use it too
+from ..data.images import read_images as _read
 from ..data.restoration import SIGMAS
 from ..device import get_device
 from ..metrics import psnr
@@ -66,8 +67,6 @@ PAPER_BSD68 = {"DnCNN-S": {15: 31.73, 25: 29.23, 50: 26.23}, "DnCNN-B": {15: 31.
 
 MIN_MARGIN_DB = 0.5
 """The finding notebook 10 states: DnCNN beats non-local means by at least this many dB at every sigma."""
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 @dataclass(frozen=True)
@@ -147,32 +146,19 @@ def to_grey(images) -> torch.Tensor:
 
 
 def read_images(source) -> list[np.ndarray]:
-    """The images of ``source`` as grey ``float32 H x W`` arrays in [0, 1] (:func:`to_grey`).
+    """The images of ``source`` as grey ``float32 H x W`` arrays in [0, 1] (:func:`to_grey` of
+    :func:`course_lib.data.images.read_images`: ``uint8`` colour images rounded back to 8 bits after the
+    conversion, as MATLAB's ``rgb2gray`` does; grey files used as they are).
 
     Args:
-        source: a folder (every ``.png/.jpg/.jpeg/.bmp/.tif/.tiff`` file in it, sorted by name), a tensor
-            batch ``N x C x H x W``, or a list of arrays / tensors (images may differ in size).
+        source: a folder (every image file in it, sorted by name), a tensor batch ``N x C x H x W``, or a list
+            or dict of arrays / tensors (images may differ in size).
 
     Raises:
-        FileNotFoundError: a folder that does not exist or holds no image.
+        FileNotFoundError: a folder that does not exist; ValueError: a folder without images, or an image of an
+        unusable shape, dtype or range.
     """
-    if isinstance(source, (str, Path)):
-        folder = Path(source)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is not a folder: pass a folder of images, a tensor or a list of arrays")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise FileNotFoundError(f"no {'/'.join(IMAGE_SUFFIXES)} file in {folder}")
-        from PIL import Image
-
-        source = []
-        for f in files:
-            with Image.open(f) as im:
-                arr = np.asarray(im.convert("L") if im.mode in ("L", "LA", "1") else im.convert("RGB"))
-            source.append(arr)
-    if isinstance(source, torch.Tensor):
-        return [g[0].numpy() for g in to_grey(source)]
-    return [to_grey(im)[0, 0].numpy() for im in source]
+    return [to_grey(im)[0, 0].numpy() for im in _read(source, keep_uint8=True).values()]
 
 
 @lru_cache(maxsize=4)

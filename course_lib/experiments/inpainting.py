@@ -2,8 +2,9 @@
 biharmonic inpainting.
 
 After D. Pathak, P. Krähenbühl, J. Donahue, T. Darrell, A. A. Efros, "Context Encoders: Feature Learning by
-Inpainting", CVPR 2016. 64 x 64 RGB crops with the central 32 x 32 square hidden (the paper: 128 x 128 and
-64 x 64). The two members are :class:`~course_lib.models.context_encoder.ContextEncoder` nets that start from
+Inpainting", CVPR 2016, the central-region setting: 64 x 64 RGB images (the Caltech-101 colour photos shrunk to
+80 x 80, a 64 x 64 window of each; :func:`course_lib.data.restoration.caltech_small`) with the central 32 x 32
+square hidden (the paper: 128 x 128 and 64 x 64, the same ratio). The two members are :class:`~course_lib.models.context_encoder.ContextEncoder` nets that start from
 the same weights and see the same batches:
 
 * ``"L2"`` (row ``CE (L2)``) -- only the masked reconstruction loss (:func:`course_lib.losses.masked_l2_loss`,
@@ -13,9 +14,11 @@ the same weights and see the same batches:
   painted centre) with the non-saturating GAN loss (:class:`course_lib.losses.GANLoss` ``'vanilla'``).
 
 The classical baseline, :func:`course_lib.models.classical.inpaint_biharmonic`, fills the hole with the
-smoothest surface (biharmonic equation) that matches the border; it needs no training. Scores on crops of the
-held-out photos: PSNR and mean L1 over the hole pixels (Pathak et al. report both, Table 2), and SSIM of the
-whole completed crop. The fast profile loads ``course_lib/weights/ce_l2.pt`` and ``ce_adv.pt``;
+smoothest surface (biharmonic equation) that matches the border; it needs no training. Scores on the 460 Caltech
+test photos (centred windows, :func:`course_lib.data.restoration.inpainting_held_out`): PSNR and mean L1 over the
+hole pixels (Pathak et al. report both, Table 2), SSIM of the whole completed image, and the hole's gradient energy
+as a fraction of the ground truth's (:func:`gradient_energy`; 1 = as much fine detail as the real centre, a blurred
+fill scores below 1). The fast profile loads ``course_lib/weights/ce_l2.pt`` and ``ce_adv.pt``;
 ``python -m course_lib train inpainting`` trains both again.
 """
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.restoration import apply_mask, augmented_batches, center_mask, colour_patches, held_out_patches
+from ..data.restoration import apply_mask, caltech_small, center_mask, inpainting_crop_batches, inpainting_held_out
 from ..device import get_device
 from ..losses import GANLoss, masked_l2_loss
 from ..metrics import masked_mse, psnr
@@ -42,7 +45,7 @@ MEMBERS = tuple(STEMS)
 METHODS = ("mid-grey fill", "biharmonic", "CE (L2)", "CE (L2+adv)")
 """The table's rows; the member ``m`` is the row ``CE (m)``."""
 
-TABLE_COLUMNS = ("method", "hole_psnr", "hole_l1", "ssim")
+TABLE_COLUMNS = ("method", "hole_psnr", "hole_l1", "ssim", "grad_energy_vs_truth")
 
 
 @dataclass(frozen=True)
@@ -50,30 +53,33 @@ class Config(common.ExperimentConfig):
     """Sizes of the inpainting experiment (``Config.make(profile, **overrides)``).
 
     Attributes:
-        image_size, hole: crop side and side of the central hole (pixels).
+        image_size, hole: image side and side of the central hole (pixels).
+        side: the Caltech photos are shrunk to ``side`` pixels; the images are ``image_size`` windows of them.
         base: channels of the first encoder level.
-        n_patches: training crops (colour training photos); at most ``steps * batch_size`` are cut (at least 64).
-        steps, batch_size, lr: Adam (beta1 = 0.5, as in DCGAN and the paper) steps, crops per step,
+        steps, batch_size, lr: Adam (beta1 = 0.5, as in DCGAN and the paper) steps, images per step,
             learning rate of both nets (cosine decay).
         lambda_adv: weight of the adversarial loss; the reconstruction loss gets ``1 - lambda_adv``.
-        n_eval_per_photo: held-out crops per held-out photo.
+        eval_every: score every this many-th Caltech test photo (1: all 460).
+        curve_every: the held-out curve (:func:`held_out_hole_psnr`) uses every this many-th test photo.
     """
 
     image_size: int = fast_full(64, 128)
     hole: int = fast_full(32, 64)
+    side: int = fast_full(80, 128)
     base: int = fast_full(32, 64)
-    n_patches: int = fast_full(4000, 100_000)
-    steps: int = fast_full(300, 50_000)
-    batch_size: int = fast_full(16, 64)
+    steps: int = fast_full(8000, 50_000)
+    batch_size: int = fast_full(32, 64)
     lr: float = fast_full(5e-4, 2e-4)
     lambda_adv: float = 0.001
-    n_eval_per_photo: int = fast_full(8, 32)
+    eval_every: int = 1
+    curve_every: int = 5
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
     """A fresh Context Encoder ``G`` (seeded with ``seed``, the same weights for both members) and, for
     ``"L2+adv"``, a hole discriminator ``D`` (seeded with ``seed + 1``); Adam (0.5, 0.999) with a cosine decay
-    for each; lazy batches of augmented colour crops ``N x 3 x S x S`` in [0, 1].
+    for each; lazy batches of random windows of the Caltech training photos ``N x 3 x S x S`` in [0, 1]
+    (:func:`~course_lib.data.restoration.inpainting_crop_batches`).
 
     Returns:
         A :class:`~course_lib.experiments.common.Run` with ``run.G`` (stored as ``ce_l2`` / ``ce_adv``),
@@ -102,8 +108,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
         state["gan"] = GANLoss("vanilla").to(device)
 
     def batches():
-        crops = colour_patches(min(cfg.n_patches, max(64, cfg.steps * cfg.batch_size)), cfg.image_size, seed=seed)
-        return (x for (x,) in augmented_batches(crops, batch_size=cfg.batch_size, seed=seed))
+        return inpainting_crop_batches(caltech_small("train", cfg.side), cfg.batch_size, cfg.image_size, seed=seed)
 
     return common.Run(models=models, stored={"G": STEMS[member]}, steps=cfg.steps, batches=batches, state=state)
 
@@ -149,26 +154,84 @@ def train_step(run: common.Run, x: torch.Tensor) -> dict[str, float]:
     return logs
 
 
+def gradient_energy(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared finite difference (horizontal and vertical, all channels) between neighbouring pixels that
+    both lie in the hole: a measure of fine detail, low for a blurred fill.
+
+    Args:
+        images: ``N x C x H x W`` float in [0, 1]; mask: ``N x 1 x H x W`` (or ``1 x 1 x H x W``), 1 on the hole.
+
+    Returns:
+        ``float64 N``: the energy of each image's hole, in (value units)^2 per pixel pair.
+
+    Raises:
+        ValueError: shapes that do not match, or a mask with no two neighbouring hole pixels.
+    """
+    if images.ndim != 4 or mask.ndim != 4 or mask.shape[-2:] != images.shape[-2:]:
+        raise ValueError(f"need N x C x H x W images and an N x 1 x H x W mask, got {tuple(images.shape)} and "
+                         f"{tuple(mask.shape)}")
+    x, m = images.to(torch.float64), (mask > 0.5).to(torch.float64)
+    mh, mv = m[..., :, 1:] * m[..., :, :-1], m[..., 1:, :] * m[..., :-1, :]
+    count = (mh.sum((1, 2, 3)) + mv.sum((1, 2, 3))) * x.shape[1]
+    if bool((count == 0).any()):
+        raise ValueError("the mask has no two neighbouring hole pixels")
+    dh = ((x[..., :, 1:] - x[..., :, :-1]) ** 2 * mh).sum((1, 2, 3))
+    dv = ((x[..., 1:, :] - x[..., :-1, :]) ** 2 * mv).sum((1, 2, 3))
+    return (dh + dv) / count
+
+
+FINDINGS_STATED = {"l2_beats_biharmonic": True, "adv_sharper_than_l2": True, "adv_psnr_cost_small": True,
+                   "adv_beats_biharmonic": True}
+"""What notebook 10's text says of :func:`findings` on the stored weights (all 460 Caltech test photos);
+``tests/test_inpainting_findings.py`` checks it, so a retrain that changes a finding fails until the text is revisited."""
+
+SMALL_PSNR_COST_DB = 1.0
+""""A small PSNR cost": the adversarial model's hole PSNR at most this far below the L2 model's."""
+
+
+def findings(table) -> dict:
+    """What notebook 10 states about inpainting, computed from an :func:`evaluate` table (issue 12's goals).
+
+    Returns:
+        ``{"l2_margin_db": CE (L2) - biharmonic hole PSNR, "adv_cost_db": CE (L2) - CE (L2+adv) hole PSNR,
+        "l2_beats_biharmonic", "adv_beats_biharmonic", "adv_sharper_than_l2" (its gradient energy closer to the
+        truth's, on a log scale), "adv_psnr_cost_small" (cost <= SMALL_PSNR_COST_DB)}``.
+    """
+    row = {r["method"]: r for r in table}
+    l2, adv, bh = row["CE (L2)"], row["CE (L2+adv)"], row["biharmonic"]
+    far = lambda r: abs(np.log(r["grad_energy_vs_truth"]))  # noqa: E731
+    cost = l2["hole_psnr"] - adv["hole_psnr"]
+    return {"l2_margin_db": l2["hole_psnr"] - bh["hole_psnr"], "adv_cost_db": cost,
+            "l2_beats_biharmonic": l2["hole_psnr"] > bh["hole_psnr"],
+            "adv_beats_biharmonic": adv["hole_psnr"] > bh["hole_psnr"],
+            "adv_sharper_than_l2": far(adv) < far(l2), "adv_psnr_cost_small": cost <= SMALL_PSNR_COST_DB}
+
+
 @torch.no_grad()
 def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
-    """Fill the hole of every held-out crop (:func:`course_lib.data.restoration.held_out_patches`) with each
-    method and score it.
+    """Fill the hole of every test image (:func:`course_lib.data.restoration.inpainting_held_out`, every
+    ``cfg.eval_every``-th Caltech test photo) with each method and score it.
 
     Returns:
         ``(table, extras)``: one row per method (:data:`TABLE_COLUMNS` and ``hole_mse``; PSNR in dB with data
         range 1 and L1 mean absolute error in [0, 1] over the hole's pixels and channels, SSIM of the whole
-        completed crop); ``extras["outputs"]`` holds ``"clean"``, ``"masked"`` and one ``N x 3 x S x S``
-        tensor per method, ``extras["train"][member]`` what each weight file records.
+        completed image, the hole's mean :func:`gradient_energy` over the ground truth's); ``extras["outputs"]``
+        holds ``"clean"``, ``"masked"`` and one ``N x 3 x S x S`` tensor per method, ``extras["findings"]``
+        (:func:`findings`, when both members are there), ``extras["images"]`` and ``extras["train"][member]``
+        what each weight file records.
     """
     from skimage.metrics import structural_similarity
 
-    clean = held_out_patches(cfg.image_size, cfg.n_eval_per_photo, seed)
+    clean = inpainting_held_out(cfg.image_size, cfg.side, cfg.eval_every)
     mask = center_mask(cfg.image_size, cfg.hole, len(clean))
     masked = apply_mask(clean, mask)
     outputs = {"clean": clean, "masked": masked, "mid-grey fill": masked, "biharmonic": inpaint_biharmonic(masked, mask)}
     for member, run in runs.items():
         run.G.eval()
-        outputs[f"CE ({member})"] = run.G.complete(masked.to(run.device), mask.to(run.device)).cpu()
+        outputs[f"CE ({member})"] = torch.cat([run.G.complete(masked[i:i + 64].to(run.device),
+                                                              mask[i:i + 64].to(run.device)).cpu()
+                                               for i in range(0, len(masked), 64)])
+    truth_energy = gradient_energy(clean, mask).mean()
     table = []
     for name in [m for m in METHODS if m in outputs]:
         out = outputs[name]
@@ -177,6 +240,45 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
         ssim = np.mean([structural_similarity(c.numpy().transpose(1, 2, 0), o.numpy().transpose(1, 2, 0),
                                               channel_axis=-1, data_range=1.0) for o, c in zip(out, clean)])
         table.append({"method": name, "hole_psnr": float(np.mean(psnrs)), "hole_l1": l1, "ssim": float(ssim),
+                      "grad_energy_vs_truth": float(gradient_energy(out, mask).mean() / truth_energy),
                       "hole_mse": masked_mse(out, clean, mask.expand_as(out))})
     train = {m: {k: v for k, v in r.meta.items() if k not in ("rec", "config", "history")} for m, r in runs.items()}
-    return table, {"outputs": outputs, "train": train}
+    extras = {"outputs": outputs, "train": train,
+              "images": f"{len(clean)} Caltech test photos, centred {cfg.image_size} x {cfg.image_size} windows of "
+                        f"the photos shrunk to {cfg.side} x {cfg.side}, {cfg.hole} x {cfg.hole} central hole"}
+    if all(f"CE ({m})" in outputs for m in MEMBERS):
+        extras["findings"] = findings(table)
+    return table, extras
+
+
+# ----------------------------------------------------------------------------- the held-out curve
+
+@torch.no_grad()
+def held_out_hole_psnr(G: torch.nn.Module, cfg: Config) -> float:
+    """Mean hole PSNR (dB) of the Context Encoder ``G`` on every ``cfg.curve_every``-th Caltech test photo (92):
+    the score used to see where training flattens."""
+    clean = inpainting_held_out(cfg.image_size, cfg.side, cfg.curve_every)
+    mask = center_mask(cfg.image_size, cfg.hole, len(clean))
+    G = G.eval()
+    device = next(G.parameters()).device
+    out = G.complete(apply_mask(clean, mask).to(device), mask.to(device)).cpu()
+    return float(np.mean([psnr(o, c, data_range=1.0, mask=m) for o, c, m in zip(out, clean, mask)]))
+
+
+def score_checkpoints(paths, cfg: Config) -> dict[str, list]:
+    """The score-vs-steps curve from a member's training checkpoints (files of
+    :func:`course_lib.experiments.common.save_checkpoint`, copied while it trained): ``{"step": [...],
+    "hole_psnr": [...], "biharmonic_psnr", "images"}``, sorted by step."""
+    points = []
+    for p in paths:
+        ckpt = torch.load(p, map_location="cpu", weights_only=False)  # our own checkpoint files
+        G = ContextEncoder(cfg.image_size, 3, cfg.base)
+        G.load_state_dict(ckpt["models"]["G"])
+        points.append((int(ckpt["step"]), round(held_out_hole_psnr(G, cfg), 3)))
+    points.sort()
+    clean = inpainting_held_out(cfg.image_size, cfg.side, cfg.curve_every)
+    mask = center_mask(cfg.image_size, cfg.hole, len(clean))
+    bh = inpaint_biharmonic(apply_mask(clean, mask), mask)
+    bh_psnr = float(np.mean([psnr(o, c, data_range=1.0, mask=m) for o, c, m in zip(bh, clean, mask)]))
+    return {"step": [s for s, _ in points], "hole_psnr": [v for _, v in points], "biharmonic_psnr": round(bh_psnr, 3),
+            "images": f"every {cfg.curve_every}th Caltech test photo ({len(clean)}), {cfg.image_size} x {cfg.image_size}"}

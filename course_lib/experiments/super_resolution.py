@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.restoration import augmented_batches, sr_held_out, sr_patches
+from ..data.images import IMAGE_SUFFIXES, as_image as _as_image, read_images  # noqa: F401 -- read_images is public here
+from ..data.restoration import caltech_sr_pairs, sr_crop_batches
 from ..device import get_device
 from ..metrics import psnr, ssim
 from ..models.srcnn import SRCNN, super_resolve
@@ -55,26 +56,29 @@ class Config(common.ExperimentConfig):
     Attributes:
         f2: SRCNN mapping filter size (5: "9-5-5", 1: "9-1-5").
         residual: SRCNN's global skip (see :mod:`course_lib.models.srcnn`).
-        n_patches, patch_size: training patches (HR luma side in pixels); at most ``steps * batch_size``
-            patches are cut (at least 64).
-        steps: Adam steps of the members x2, x3, x4 (in that order): the CPU budget goes mostly to x2.
+        patch_size: side of the random training windows (HR luma pixels; the paper: 33).
+        steps: Adam steps of the members x2, x3, x4 (in that order).
         batch_size, lr: patches per step, initial learning rate (cosine decay to 0).
-        eval_crop: side of the centred window of each held-out photo that is scored (None: whole photo).
+        eval_images: score the first this many Kodak24 images (``None``: all 24).
+        eval_crop: side of the centred window of each scored image (``None``: whole images).
+        curve_images: the held-out score of :func:`held_out_gain`: this many photos of the Caltech test split.
     """
 
     f2: int = 5
     residual: bool = True
-    n_patches: int = fast_full(8000, 100_000)
-    patch_size: int = fast_full(36, 48)
-    steps: tuple[int, int, int] = fast_full((6000, 300, 600), (100_000, 100_000, 100_000))
-    batch_size: int = fast_full(16, 64)
+    patch_size: int = 48
+    steps: tuple[int, int, int] = fast_full((8000, 8000, 8000), (200_000, 200_000, 200_000))
+    batch_size: int = fast_full(32, 64)
     lr: float = 1e-3
+    eval_images: int | None = None
     eval_crop: int | None = None
+    curve_images: int = 92
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
     """A fresh SRCNN for one scale (seeded with ``seed``), Adam with a cosine decay over the member's steps,
-    and lazy batches of augmented ``(bicubic input, HR)`` patches (:func:`augmented_batches`).
+    and lazy batches of augmented ``(bicubic input, HR)`` luma windows of the Caltech training photos
+    (:func:`~course_lib.data.restoration.sr_crop_batches` of :func:`~course_lib.data.restoration.caltech_sr_pairs`).
 
     Returns:
         A :class:`~course_lib.experiments.common.Run` with ``run.net`` (stored as ``srcnn_<member>``),
@@ -91,9 +95,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
     opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=steps)
 
     def batches():
-        n = min(cfg.n_patches, max(64, steps * cfg.batch_size))
-        x, y = sr_patches(scale, n, cfg.patch_size, seed=seed)
-        return augmented_batches(x, y, batch_size=cfg.batch_size, seed=seed)
+        return sr_crop_batches(*caltech_sr_pairs(scale, "train"), cfg.batch_size, cfg.patch_size, seed=seed)
 
     return common.Run(models={"net": net}, stored={"net": f"srcnn_{member}"}, steps=steps, batches=batches,
                       state={"opt": opt, "sched": sched, "device": device, "scale": scale})
@@ -117,27 +119,75 @@ def train_step(run: common.Run, batch) -> dict[str, float]:
     return {"loss": loss.item()}
 
 
-@torch.no_grad()
-def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
-    """Score each member's SRCNN and bicubic interpolation on the held-out photos (luma, border = scale).
+def kodak_images(cfg: Config) -> dict[str, np.ndarray]:
+    """The scored images: the first ``cfg.eval_images`` Kodak24 photographs (all 24 for ``None``), whole or
+    their centred ``cfg.eval_crop`` windows, ``{"kodim01": uint8 H x W x 3, ...}`` (never trained or tuned on)."""
+    from ..data.caltech import kodak24
+
+    images = kodak24(grey=False)[: cfg.eval_images]
+    out = {}
+    for i, im in enumerate(images):
+        im = np.asarray(im)
+        if cfg.eval_crop is not None:
+            h, w = im.shape[:2]
+            if cfg.eval_crop > min(h, w):
+                raise ValueError(f"eval_crop {cfg.eval_crop} is larger than kodim{i + 1:02d} ({h} x {w})")
+            y, x = (h - cfg.eval_crop) // 2, (w - cfg.eval_crop) // 2
+            im = im[y:y + cfg.eval_crop, x:x + cfg.eval_crop]
+        out[f"kodim{i + 1:02d}"] = np.ascontiguousarray(im)
+    return out
+
+
+FINDINGS_STATED = {"beats_bicubic_every_scale": True, "beats_bicubic_every_image": True,
+                   "gain_falls_with_scale": True, "within_0_3_db_of_paper": False}
+"""What notebook 10's text says of :func:`findings` on the stored weights (Kodak24, all 24 images);
+``tests/test_sr_findings.py`` checks it, so a retrain that changes a finding fails until the text is revisited."""
+
+GOAL_DB = 0.3
+"""Issue 12's goal: each scale's gain over bicubic within this many dB of the paper's Set5 gain."""
+
+
+def findings(table, per_photo=None) -> dict:
+    """What notebook 10 states about super-resolution, computed from an :func:`evaluate` table.
 
     Returns:
-        ``(table, extras)``: one row per scale (:data:`TABLE_COLUMNS`, means over the photos, with the
-        paper's Set5 numbers); ``extras["per_photo"]`` the per-photo rows (:data:`PHOTO_COLUMNS`),
-        ``extras["examples"][member][photo] = (bicubic, srcnn, hr)`` (``float32 H x W`` in [0, 1]) and
+        ``{"gain_db": {scale: gain}, "paper_gain_db": {scale: the paper's Set5 gain}, "gap_to_paper_db":
+        {scale: gain - paper gain}, "beats_bicubic_every_scale", "gain_falls_with_scale" (x2 > x3 > x4, as in
+        the paper), "within_0_3_db_of_paper" (issue 12's goal, here on Kodak24 instead of Set5: orientation
+        only)}``; with ``per_photo`` also ``"beats_bicubic_every_image"``.
+    """
+    gains = {r["scale"]: r["gain_db"] for r in table}
+    paper = {r["scale"]: r["paper_set5_srcnn"] - r["paper_set5_bicubic"] for r in table}
+    order = [gains[m] for m in MEMBERS if m in gains]
+    out = {"gain_db": gains, "paper_gain_db": paper,
+           "gap_to_paper_db": {m: gains[m] - paper[m] for m in gains},
+           "beats_bicubic_every_scale": all(g > 0 for g in gains.values()),
+           "gain_falls_with_scale": all(a > b for a, b in zip(order, order[1:])),
+           "within_0_3_db_of_paper": all(abs(gains[m] - paper[m]) <= GOAL_DB for m in gains)}
+    if per_photo is not None:
+        out["beats_bicubic_every_image"] = all(r["srcnn_psnr"] > r["bicubic_psnr"] for r in per_photo)
+    return out
+
+
+@torch.no_grad()
+def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
+    """Score each member's SRCNN and bicubic interpolation on Kodak24 (:func:`kodak_images`) with the papers'
+    conventions (:func:`evaluate_images`: luma rounded to 8 bits, border = scale, outputs rounded to 8 bits).
+
+    Returns:
+        ``(table, extras)``: one row per scale (:data:`TABLE_COLUMNS`, means over the images, with the
+        paper's Set5 numbers); ``extras["per_photo"]`` the per-image rows (:data:`PHOTO_COLUMNS`),
+        ``extras["examples"][member][image] = (bicubic, srcnn, hr)`` (``float32 H x W`` in [0, 1]) for the first
+        four images, ``extras["findings"]`` (:func:`findings`), ``extras["images"]`` (which images) and
         ``extras["train"][member]`` what each weight file records.
     """
+    images = kodak_images(cfg)
     table, per_photo, examples = [], [], {}
     for member in [m for m in MEMBERS if m in runs]:
-        scale, rows = SCALES[member], []
-        for photo, (up, hr) in sr_held_out(scale, cfg.eval_crop).items():
-            sr = super_resolve(runs[member].net, up)
-            rows.append({"scale": scale, "photo": photo,
-                         "bicubic_psnr": psnr(up, hr, data_range=1.0, luma=True, border=scale),
-                         "srcnn_psnr": psnr(sr, hr, data_range=1.0, luma=True, border=scale),
-                         "bicubic_ssim": ssim(up, hr, data_range=1.0, luma=True, border=scale),
-                         "srcnn_ssim": ssim(sr, hr, data_range=1.0, luma=True, border=scale)})
-            examples.setdefault(member, {})[photo] = (up, sr, hr)
+        scale = SCALES[member]
+        rows, _, ex = _score(images, scale, runs[member].net, round_8bit=True, keep=4)
+        examples[member] = ex
+        rows = [{"scale": scale, "photo": r["image"], **{k: r[k] for k in PHOTO_COLUMNS[2:]}} for r in rows]
         mean = {k: float(np.mean([r[k] for r in rows])) for k in PHOTO_COLUMNS[2:]}
         table.append({"scale": member, "bicubic_psnr": mean["bicubic_psnr"], "srcnn_psnr": mean["srcnn_psnr"],
                       "gain_db": mean["srcnn_psnr"] - mean["bicubic_psnr"], "bicubic_ssim": mean["bicubic_ssim"],
@@ -145,14 +195,55 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
                       "paper_set5_srcnn": PAPER_SET5[scale]["SRCNN"]})
         per_photo += rows
     train = {m: {k: v for k, v in r.meta.items() if k not in ("loss", "config", "history")} for m, r in runs.items()}
-    return table, {"per_photo": per_photo, "examples": examples, "train": train}
+    what = f"Kodak24, kodim01-kodim{len(images):02d}" + (
+        f", centred {cfg.eval_crop} x {cfg.eval_crop} crops" if cfg.eval_crop else ", whole images")
+    return table, {"per_photo": per_photo, "examples": examples, "train": train, "images": what,
+                   "findings": findings(table, per_photo)}
+
+
+# --- the held-out curve --------------------------------------------------------------------------
+
+def curve_pairs(scale: int, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """The photos of the held-out score: ``cfg.curve_images`` Caltech *test* photos evenly spaced through the
+    split, as ``(bicubic input, HR)`` luma, ``float32 N x 1 x S x S`` in [0, 1] (:func:`caltech_sr_pairs`)."""
+    up, hr = caltech_sr_pairs(scale, "test")
+    idx = torch.from_numpy(np.linspace(0, len(hr) - 1, min(cfg.curve_images, len(hr))).round().astype(np.int64))
+    return up[idx].to(torch.float32) / 255.0, hr[idx].to(torch.float32) / 255.0
+
+
+@torch.no_grad()
+def held_out_gain(net: torch.nn.Module, scale: int, cfg: Config) -> float:
+    """Mean luma PSNR gain (dB) of ``net`` over bicubic on :func:`curve_pairs` (border = scale, outputs rounded
+    to 8 bits): the score used to see where training flattens (never Kodak24)."""
+    up, hr = curve_pairs(scale, cfg)
+    net = net.eval()
+    device = next(net.parameters()).device
+    gains = []
+    for i in range(0, len(up), 32):
+        sr = net(up[i:i + 32].to(device)).clamp(0, 1).cpu()
+        for u, s, h in zip(up[i:i + 32, 0].numpy(), sr[:, 0].numpy(), hr[i:i + 32, 0].numpy()):
+            s = np.round(s.astype(np.float64) * 255.0) / 255.0
+            gains.append(psnr(s, h, data_range=1.0, luma=True, border=scale)
+                         - psnr(u, h, data_range=1.0, luma=True, border=scale))
+    return float(np.mean(gains))
+
+
+def score_checkpoints(paths, cfg: Config, member: str) -> dict[str, list]:
+    """The score-vs-steps curve of one member from its training checkpoints (files of
+    :func:`course_lib.experiments.common.save_checkpoint`, copied while it trained): ``{"step": [...],
+    "gain_db": [...], "images"}`` (:func:`held_out_gain`), sorted by step."""
+    points = []
+    for p in paths:
+        ckpt = torch.load(p, map_location="cpu", weights_only=False)  # our own checkpoint files
+        net = SRCNN(f2=cfg.f2, residual=cfg.residual)
+        net.load_state_dict(ckpt["models"]["net"])
+        points.append((int(ckpt["step"]), round(held_out_gain(net, SCALES[member], cfg), 3)))
+    points.sort()
+    return {"step": [s for s, _ in points], "gain_db": [g for _, g in points],
+            "images": f"Caltech test split, {cfg.curve_images} photos 128 x 128 luma"}
 
 
 # --- your own images ------------------------------------------------------------------------------
-
-IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
-"""File types :func:`read_images` reads from a folder (lossless formats are what benchmarks use)."""
-
 
 def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: torch.device | str | None = None):
     """The stored SRCNN of one scale, ready to use, in one call (never trains).
@@ -185,85 +276,6 @@ def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: t
 
     net.meta = load_weights(net, path)
     return net.to(device if device is not None else get_device()).eval()
-
-
-def _as_image(image, name: str) -> np.ndarray:
-    """One image as ``float64 H x W`` (grey) or ``H x W x 3`` (RGB) in [0, 1]."""
-    if isinstance(image, torch.Tensor):
-        image = image.detach().cpu()
-        if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
-            image = image.permute(1, 2, 0)  # C x H x W -> H x W x C
-        image = image.numpy()
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        raise ValueError(f"{name} has an alpha channel (H x W x 4): drop it first (image[..., :3])")
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
-        raise ValueError(f"{name} must be H x W (grey) or H x W x 3 / 3 x H x W (RGB), got shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float64) / 255.0
-    if arr.dtype == np.uint16:
-        return arr.astype(np.float64) / 65535.0
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{name} has dtype {arr.dtype}: pass uint8 (0-255), uint16 or float in [0, 1]")
-    if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1 or np.isnan(arr).any()):
-        raise ValueError(f"{name} is float with values outside [0, 1] (min {np.nanmin(arr):.3g}, max "
-                         f"{np.nanmax(arr):.3g}): divide 0-255 images by 255")
-    return arr.astype(np.float64)
-
-
-def read_images(source) -> dict[str, np.ndarray]:
-    """Images to score, by name, from whatever a user has.
-
-    Args:
-        source: a folder (every :data:`IMAGE_SUFFIXES` file in it, sorted by name, read with Pillow as stored:
-            greyscale files stay grey), a list or dict of arrays / tensors (``H x W``, ``H x W x 3``,
-            ``C x H x W``; uint8 0-255 or float in [0, 1]), or a tensor batch ``N x C x H x W`` (C = 1 or 3,
-            float in [0, 1] or uint8).
-
-    Returns:
-        ``{name: float64 H x W or H x W x 3 in [0, 1]}`` (names: file stems, dict keys, or ``"0"``, ``"1"``, ...).
-
-    Raises:
-        ValueError: an empty source, a folder without images, an image of an unusable shape, dtype or range.
-        FileNotFoundError: a folder that does not exist.
-    """
-    from pathlib import Path
-
-    if isinstance(source, (str, Path)):
-        folder = Path(source)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no folder {folder}")
-        from PIL import Image
-
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        out = {}
-        for p in files:
-            with Image.open(p) as im:
-                if im.mode in ("1", "LA"):
-                    im = im.convert("L")  # grey stays grey (alpha dropped)
-                elif im.mode not in ("L", "RGB") and not im.mode.startswith("I;16"):
-                    im = im.convert("RGB")  # palette, RGBA (alpha dropped), CMYK, ...
-                arr = np.asarray(im)
-                out[p.stem] = _as_image(arr.astype(np.uint16) if im.mode.startswith("I;16") else arr, str(p))
-        return out
-    if isinstance(source, torch.Tensor):
-        if source.ndim != 4 or source.shape[1] not in (1, 3):
-            raise ValueError(f"a tensor batch must be N x C x H x W with C = 1 or 3, got {tuple(source.shape)}")
-        source = list(source)
-    if isinstance(source, dict):
-        items = [(str(k), v) for k, v in source.items()]
-    elif isinstance(source, (list, tuple)):
-        items = [(str(i), v) for i, v in enumerate(source)]
-    else:
-        raise ValueError(f"read_images takes a folder, a list or dict of images, or an N x C x H x W tensor, "
-                         f"got {type(source).__name__}")
-    if not items:
-        raise ValueError("no images given")
-    return {name: _as_image(v, f"image {name!r}") for name, v in items}
 
 
 def benchmark_luma(image: np.ndarray, round_8bit: bool = True) -> np.ndarray:
@@ -306,16 +318,24 @@ def evaluate_images(source, scale: int, net=None, *, round_8bit: bool = True) ->
         ValueError: a scale < 2, an image smaller than ``4 * scale`` pixels on a side, or what
             :func:`read_images` raises.
     """
-    from ..data.restoration import bicubic_degrade, modcrop
-
     if int(scale) != scale or scale < 2:
         raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
     scale = int(scale)
     images = read_images(source)
     net = load_srcnn(scale) if net is None else net
+    rows, mean, _ = _score(images, scale, net, round_8bit)
+    return rows, mean
+
+
+def _score(images, scale: int, net, round_8bit: bool = True, keep: int = 0):
+    """Rows and means of :func:`evaluate_images` for ``{name: image}`` (uint8 or float in [0, 1], grey or RGB),
+    and ``{name: (bicubic, srcnn, hr)}`` (``float32 H x W``) for the first ``keep`` images."""
+    from ..data.restoration import bicubic_degrade, modcrop
+
     q = (lambda a: np.round(np.asarray(a, dtype=np.float64) * 255.0) / 255.0) if round_8bit else (lambda a: a)
-    rows = []
+    rows, examples = [], {}
     for name, image in images.items():
+        image = _as_image(image, f"image {name!r}")
         if min(image.shape[:2]) < 4 * scale:
             raise ValueError(f"image {name!r} ({image.shape[0]} x {image.shape[1]}) is too small for x{scale}: "
                              f"at least {4 * scale} pixels on a side")
@@ -330,5 +350,7 @@ def evaluate_images(source, scale: int, net=None, *, round_8bit: bool = True) ->
                "srcnn_ssim": ssim(sr, hr, data_range=1.0, luma=True, border=scale)}
         row["gain_db"] = row["srcnn_psnr"] - row["bicubic_psnr"]
         rows.append(row)
+        if len(examples) < keep:
+            examples[name] = tuple(a.astype(np.float32) for a in (up, sr, hr))
     keys = ("bicubic_psnr", "srcnn_psnr", "gain_db", "bicubic_ssim", "srcnn_ssim")
-    return rows, {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    return rows, {k: float(np.mean([r[k] for r in rows])) for k in keys}, examples

@@ -24,3 +24,26 @@ def show_examples(extras: dict, indices, methods=METHODS[1:]):
             if i == 0:
                 axes[i, j].set_title(c, fontsize=8)
     return fig
+
+
+def held_out_curves(runs: dict, ax=None):
+    """Figure: the score-vs-steps curve stored in each Context Encoder's weight file (``meta["held_out_curve"]``,
+    see :func:`course_lib.experiments.inpainting.score_checkpoints`): hole PSNR on held-out Caltech photos after
+    each checkpoint, with biharmonic inpainting on the same photos as a dashed line.
+
+    Raises:
+        KeyError: weights without a stored curve (trained by ``train`` alone; the curve is added after training).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+    for member, run in runs.items():
+        curve = run.meta["held_out_curve"]
+        ax.plot(curve["step"], curve["hole_psnr"], "o-", label=f"CE ({member})")
+    ax.axhline(curve["biharmonic_psnr"], color="grey", ls="--", label="biharmonic")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("hole PSNR (dB)")
+    ax.set_title(curve["images"], fontsize=8)
+    ax.legend()
+    return ax.figure

@@ -59,3 +59,26 @@ def show_examples(extras: dict, member: str, window: int = 96, photos=None):
             axes[i, j].set_axis_off()
     fig.suptitle(f"{member}, luma, centre {window} x {window} pixels", fontsize=9)
     return fig
+
+
+def held_out_curves(runs: dict, ax=None):
+    """Figure: the score-vs-steps curve stored in each weight file (``meta["held_out_curve"]``, see
+    :func:`course_lib.experiments.super_resolution.score_checkpoints`): the luma PSNR gain over bicubic on held-out
+    Caltech photos after each checkpoint, one line per scale.
+
+    Raises:
+        KeyError: weights without a stored curve (trained by ``train`` alone; the curve is added after training).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+    for member, run in runs.items():
+        curve = run.meta["held_out_curve"]
+        ax.plot(curve["step"], curve["gain_db"], "o-", label=member)
+    ax.axhline(0, color="grey", ls="--", label="bicubic")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("gain over bicubic (dB)")
+    ax.set_title(curve["images"], fontsize=8)
+    ax.legend()
+    return ax.figure
