@@ -148,3 +148,33 @@ def kodak_held_out(image_side: int = 128) -> HeldOutPhotos:
     rgb = tuple(resize_photo(im, image_side) for im in kodak24())
     labs = [color.lab_tensors(im[None]) for im in rgb]
     return HeldOutPhotos(tuple(KODAK_NAMES), rgb, tuple(t[0] for t in labs), tuple(t[1] for t in labs))
+
+
+def held_out_from_images(source, image_side: int | None = 128) -> HeldOutPhotos:
+    """Any colour photos as :class:`HeldOutPhotos`, for :func:`course_lib.experiments.colorization.evaluate_images`.
+
+    Args:
+        source: a folder, a list or dict of arrays / tensors, or a tensor batch ``N x 3 x H x W``
+            (:func:`course_lib.data.images.read_images`; ``uint8`` or float in [0, 1]).
+        image_side: resize so that the shorter side has this many pixels (:func:`resize_photo`; the stored
+            networks saw 64-pixel windows of 128-pixel photos); ``None``: keep the size, cropped to multiples of 4.
+
+    Raises:
+        ValueError: a grey image (it has no colour to score), an image under 8 pixels on a side, or what
+            :func:`~course_lib.data.images.read_images` raises.
+    """
+    from .images import read_images
+
+    names, rgbs = [], []
+    for name, im in read_images(source).items():
+        if im.ndim != 3:
+            raise ValueError(f"image {name!r} is grey: colorization is scored against the true colours of colour "
+                             "photos")
+        if min(im.shape[:2]) < 8:
+            raise ValueError(f"image {name!r} ({im.shape[0]} x {im.shape[1]}) is too small: at least 8 pixels a side")
+        im = np.clip(np.round(im * 255.0), 0, 255).astype(np.uint8)
+        im = resize_photo(im, image_side) if image_side else im[:im.shape[0] // 4 * 4, :im.shape[1] // 4 * 4]
+        names.append(name)
+        rgbs.append(np.ascontiguousarray(im))
+    labs = [color.lab_tensors(im[None]) for im in rgbs]
+    return HeldOutPhotos(tuple(names), tuple(rgbs), tuple(t[0] for t in labs), tuple(t[1] for t in labs))

@@ -267,6 +267,62 @@ def evaluate(cfg: Config, runs: dict[str, Run], seed: int = 0, progress: bool = 
     return rows, {"Q": len(color.AB_BINS), "predictions": preds, "findings": findings(rows)}
 
 
+def load_pretrained(member: str = "L2", profile: str = "fast", seed: int = 0,
+                    device: torch.device | str | None = None) -> ColorizationNet:
+    """The stored colorization network of one member, ready to use, in one call (never trains).
+
+    Args:
+        member: ``"L2"``, ``"classification"`` or ``"rebalanced"``.
+        profile, seed: which weight file (:func:`course_lib.experiments.common.weights_path`).
+        device: where to put it (default: :func:`course_lib.device.get_device`).
+
+    Returns:
+        The :class:`~course_lib.models.colorization.ColorizationNet` in eval mode, its weight file's record as
+        ``net.meta`` (command, steps, held-out curve).
+
+    Raises:
+        ValueError: an unknown member; FileNotFoundError: no weight file (the message gives the command that makes it).
+    """
+    from ..checkpoints import load_weights
+    from . import common
+
+    if member not in MEMBERS:
+        raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
+    cfg = Config.make(profile)
+    path = common.weights_path(STEMS[member], profile, seed)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored colorization network for {member} at {path}: make it with "
+                                f"`{common.train_command('colorization', profile, seed, member)}`")
+    net = ColorizationNet(MODEL_KIND[member], len(color.AB_BINS), cfg.width)
+    net.meta = load_weights(net, path)
+    return net.to(device if device is not None else get_device()).eval()
+
+
+def evaluate_images(source, members: Sequence[str] = MEMBERS, image_side: int | None = 128,
+                    T: float = color.ANNEAL_T) -> list[dict]:
+    """The stored networks (:func:`load_pretrained`) on any colour photos, scored as :func:`evaluate` scores the
+    Caltech and Kodak photos (without the semantic test: your photos have no Caltech class).
+
+    Args:
+        source: a folder, a list or dict of arrays / tensors, or a tensor batch
+            (:func:`course_lib.data.colorization.held_out_from_images`).
+        members: which stored networks.
+        image_side: the shorter side the photos are resized to (``None``: as they are).
+        T: the annealed mean's temperature (Zhang et al. 2016, Sec. 2.2).
+
+    Returns:
+        :func:`score_rows` of set ``"your images"`` (``judge_top1`` is NaN).
+
+    Raises:
+        ValueError: a grey image, an unknown member, or what the reader raises.
+    """
+    from ..data.colorization import held_out_from_images
+
+    photos = held_out_from_images(source, image_side)
+    runs = {m: Run(models={"net": load_pretrained(m)}, stored={}, steps=0, batches=iter) for m in members}
+    return score_rows("your images", photos, predictions(runs, photos, T))
+
+
 def _row(rows: Sequence[dict], set_name: str, model: str, decoding: str | None = None) -> dict:
     decoding = decoding or ("-" if model in ("L2", "grey", "ground truth") else SHOWN_DECODING)
     return next(r for r in rows if r["set"] == set_name and r["model"] == model and r["decoding"] == decoding)

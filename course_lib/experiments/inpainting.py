@@ -20,6 +20,9 @@ hole pixels (Pathak et al. report both, Table 2), SSIM of the whole completed im
 as a fraction of the ground truth's (:func:`gradient_energy`; 1 = as much fine detail as the real centre, a blurred
 fill scores below 1). The fast profile loads ``course_lib/weights/ce_l2.pt`` and ``ce_adv.pt``;
 ``python -m course_lib train inpainting`` trains both again.
+
+On your own images (a folder, a list of arrays, a tensor batch): ``table, outputs = inpaint_images("my_folder")``;
+the stored net alone: ``load_pretrained("L2")``.
 """
 from __future__ import annotations
 
@@ -208,6 +211,34 @@ def findings(table) -> dict:
 
 
 @torch.no_grad()
+def _complete(G: torch.nn.Module, masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    G.eval()
+    device = next(G.parameters()).device
+    return torch.cat([G.complete(masked[i:i + 64].to(device), mask[i:i + 64].to(device)).cpu()
+                      for i in range(0, len(masked), 64)])
+
+
+def score_methods(outputs: dict[str, torch.Tensor], clean: torch.Tensor, mask: torch.Tensor) -> list[dict]:
+    """One row per method of :data:`METHODS` found in ``outputs`` (``N x 3 x S x S`` completed images in [0, 1]):
+    :data:`TABLE_COLUMNS` and ``hole_mse`` (PSNR in dB with data range 1 and L1 over the hole's pixels and
+    channels, SSIM of the whole image, the hole's mean :func:`gradient_energy` over the ground truth's)."""
+    from skimage.metrics import structural_similarity
+
+    truth_energy = gradient_energy(clean, mask).mean()
+    table = []
+    for name in [m for m in METHODS if m in outputs]:
+        out = outputs[name]
+        psnrs = [psnr(o, c, data_range=1.0, mask=m) for o, c, m in zip(out, clean, mask)]
+        l1 = float(((out - clean).abs() * mask).sum() / (mask.sum() * 3))
+        ssim = np.mean([structural_similarity(c.numpy().transpose(1, 2, 0), o.numpy().transpose(1, 2, 0),
+                                              channel_axis=-1, data_range=1.0) for o, c in zip(out, clean)])
+        table.append({"method": name, "hole_psnr": float(np.mean(psnrs)), "hole_l1": l1, "ssim": float(ssim),
+                      "grad_energy_vs_truth": float(gradient_energy(out, mask).mean() / truth_energy),
+                      "hole_mse": masked_mse(out, clean, mask.expand_as(out))})
+    return table
+
+
+@torch.no_grad()
 def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
     """Fill the hole of every test image (:func:`course_lib.data.restoration.inpainting_held_out`, every
     ``cfg.eval_every``-th Caltech test photo) with each method and score it.
@@ -220,28 +251,13 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
         (:func:`findings`, when both members are there), ``extras["images"]`` and ``extras["train"][member]``
         what each weight file records.
     """
-    from skimage.metrics import structural_similarity
-
     clean = inpainting_held_out(cfg.image_size, cfg.side, cfg.eval_every)
     mask = center_mask(cfg.image_size, cfg.hole, len(clean))
     masked = apply_mask(clean, mask)
     outputs = {"clean": clean, "masked": masked, "mid-grey fill": masked, "biharmonic": inpaint_biharmonic(masked, mask)}
     for member, run in runs.items():
-        run.G.eval()
-        outputs[f"CE ({member})"] = torch.cat([run.G.complete(masked[i:i + 64].to(run.device),
-                                                              mask[i:i + 64].to(run.device)).cpu()
-                                               for i in range(0, len(masked), 64)])
-    truth_energy = gradient_energy(clean, mask).mean()
-    table = []
-    for name in [m for m in METHODS if m in outputs]:
-        out = outputs[name]
-        psnrs = [psnr(o, c, data_range=1.0, mask=m) for o, c, m in zip(out, clean, mask)]
-        l1 = float(((out - clean).abs() * mask).sum() / (mask.sum() * 3))
-        ssim = np.mean([structural_similarity(c.numpy().transpose(1, 2, 0), o.numpy().transpose(1, 2, 0),
-                                              channel_axis=-1, data_range=1.0) for o, c in zip(out, clean)])
-        table.append({"method": name, "hole_psnr": float(np.mean(psnrs)), "hole_l1": l1, "ssim": float(ssim),
-                      "grad_energy_vs_truth": float(gradient_energy(out, mask).mean() / truth_energy),
-                      "hole_mse": masked_mse(out, clean, mask.expand_as(out))})
+        outputs[f"CE ({member})"] = _complete(run.G, masked, mask)
+    table = score_methods(outputs, clean, mask)
     train = {m: {k: v for k, v in r.meta.items() if k not in ("rec", "config", "history")} for m, r in runs.items()}
     extras = {"outputs": outputs, "train": train,
               "images": f"{len(clean)} Caltech test photos, centred {cfg.image_size} x {cfg.image_size} windows of "
@@ -282,3 +298,76 @@ def score_checkpoints(paths, cfg: Config) -> dict[str, list]:
     bh_psnr = float(np.mean([psnr(o, c, data_range=1.0, mask=m) for o, c, m in zip(bh, clean, mask)]))
     return {"step": [s for s, _ in points], "hole_psnr": [v for _, v in points], "biharmonic_psnr": round(bh_psnr, 3),
             "images": f"every {cfg.curve_every}th Caltech test photo ({len(clean)}), {cfg.image_size} x {cfg.image_size}"}
+
+
+# ----------------------------------------------------------------------------- your own images
+
+def load_pretrained(member: str = "L2", profile: str = "fast", seed: int = 0,
+                    device: torch.device | str | None = None) -> ContextEncoder:
+    """The stored Context Encoder of one member, ready to use, in one call (never trains).
+
+    Args:
+        member: ``"L2"`` or ``"L2+adv"``.
+        profile, seed: which weight file (:func:`course_lib.experiments.common.weights_path`).
+        device: where to put it (default: :func:`course_lib.device.get_device`).
+
+    Returns:
+        The :class:`~course_lib.models.context_encoder.ContextEncoder` in eval mode (``net.complete(masked, mask)``
+        fills a hole), its weight file's record as ``net.meta``.
+
+    Raises:
+        ValueError: an unknown member; FileNotFoundError: no weight file (the message gives the command that makes it).
+    """
+    from ..checkpoints import load_weights
+
+    if member not in STEMS:
+        raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
+    cfg = Config.make(profile)
+    path = common.weights_path(STEMS[member], profile, seed)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored Context Encoder for {member} at {path}: make it with "
+                                f"`{common.train_command('inpainting', profile, seed, member)}`")
+    G = ContextEncoder(cfg.image_size, 3, cfg.base)
+    G.meta = load_weights(G, path)
+    return G.to(device if device is not None else get_device()).eval()
+
+
+def inpaint_images(source, members=MEMBERS, profile: str = "fast") -> tuple[list[dict], dict]:
+    """Biharmonic and the stored Context Encoders (:func:`load_pretrained`) on any images, scored as
+    :func:`evaluate` scores the Caltech test photos: each image's centred square, resized (antialiased bicubic) to
+    the networks' size (64 x 64 in the fast profile), with the central hole of the profile (32 x 32).
+
+    Args:
+        source: a folder, a list or dict of arrays / tensors, or a tensor batch (:func:`course_lib.data.images.read_images`);
+            grey images are repeated into R = G = B.
+        members: which stored networks.
+
+    Returns:
+        ``(table, outputs)``: :func:`score_methods` rows, and ``{"names", "clean", "masked", <method>: N x 3 x S x S}``.
+
+    Raises:
+        ValueError: an image under 8 pixels on a side, an unknown member, or what the reader raises.
+    """
+    from ..data.images import read_images
+    from ..data.restoration import bicubic_resize
+
+    cfg = Config.make(profile)
+    names, images = [], []
+    for name, im in read_images(source).items():
+        if min(im.shape[:2]) < 8:
+            raise ValueError(f"image {name!r} ({im.shape[0]} x {im.shape[1]}) is too small: at least 8 pixels a side")
+        im = np.repeat(im[:, :, None], 3, axis=2) if im.ndim == 2 else im
+        h, w = im.shape[:2]
+        side = min(h, w)
+        y, x = (h - side) // 2, (w - side) // 2
+        square = torch.from_numpy(np.ascontiguousarray(im[y:y + side, x:x + side].transpose(2, 0, 1))).float()[None]
+        images.append(bicubic_resize(square, (cfg.image_size, cfg.image_size))[0])
+        names.append(name)
+    clean = torch.stack(images)
+    mask = center_mask(cfg.image_size, cfg.hole, len(clean))
+    masked = apply_mask(clean, mask)
+    outputs = {"names": names, "clean": clean, "masked": masked, "mid-grey fill": masked,
+               "biharmonic": inpaint_biharmonic(masked, mask)}
+    for member in members:
+        outputs[f"CE ({member})"] = _complete(load_pretrained(member, profile), masked, mask)
+    return score_methods(outputs, clean, mask), outputs
