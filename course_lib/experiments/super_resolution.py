@@ -62,10 +62,6 @@ class Config(common.ExperimentConfig):
         eval_images: score the first this many Kodak24 images (``None``: all 24).
         eval_crop: side of the centred window of each scored image (``None``: whole images).
         curve_images: the held-out score of :func:`held_out_gain`: this many photos of the Caltech test split.
-        warm_start: the member whose stored weights (same profile and seed) the other scales start from
-            (``None``: every scale from scratch, as in the paper). A deviation, in the spirit of FSRCNN's transfer
-            between scales (Dong, Loy & Tang, ECCV 2016): SRCNN's input is already enlarged to the output size, so
-            the x2 network is a valid, better-than-random start for x3 and x4.
     """
 
     f2: int = 5
@@ -77,12 +73,10 @@ class Config(common.ExperimentConfig):
     eval_images: int | None = None
     eval_crop: int | None = None
     curve_images: int = 92
-    warm_start: str | None = "x2"
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
-    """An SRCNN for one scale (seeded with ``seed``; x3 and x4 start from the stored x2 weights, see
-    :class:`Config` ``warm_start``), Adam with a cosine decay over the member's steps,
+    """A fresh SRCNN for one scale (seeded with ``seed``), Adam with a cosine decay over the member's steps,
     and lazy batches of augmented ``(bicubic input, HR)`` luma windows of the Caltech training photos
     (:func:`~course_lib.data.restoration.sr_crop_batches` of :func:`~course_lib.data.restoration.caltech_sr_pairs`).
 
@@ -91,26 +85,13 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
         ``run.opt``, ``run.sched``, ``run.device`` and ``run.scale``.
 
     Raises:
-        ValueError: an unknown member; FileNotFoundError: the weights to start from are missing (the message gives
-        the command that makes them).
+        ValueError: an unknown member.
     """
     if member not in SCALES:
         raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
-    if cfg.warm_start is not None and cfg.warm_start not in SCALES:
-        raise ValueError(f"warm_start must be a member {MEMBERS} or None, got {cfg.warm_start!r}")
     scale, steps, device = SCALES[member], int(cfg.steps[MEMBERS.index(member)]), get_device()
     torch.manual_seed(seed)
-    net = SRCNN(f2=cfg.f2, residual=cfg.residual)
-    if cfg.warm_start is not None and member != cfg.warm_start:
-        from ..checkpoints import load_weights
-
-        start = common.weights_path(f"srcnn_{cfg.warm_start}", cfg.profile, seed)
-        if not start.is_file():
-            raise FileNotFoundError(f"SRCNN {member} starts from the {cfg.warm_start} weights, and {start} is missing: "
-                                    f"make them first with `{common.train_command('super_resolution', cfg.profile, seed, cfg.warm_start)}` "
-                                    "(or set warm_start=None to start from scratch)")
-        load_weights(net, start)
-    net = net.to(device)
+    net = SRCNN(f2=cfg.f2, residual=cfg.residual).to(device)
     opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=steps)
 
     def batches():
