@@ -2,17 +2,18 @@
 
 After C. Dong, C. C. Loy, K. He, X. Tang, "Image Super-Resolution Using Deep Convolutional Networks",
 IEEE TPAMI 38(2), 2016: one :class:`~course_lib.models.srcnn.SRCNN` per scale (the members ``"x2"``,
-``"x3"``, ``"x4"``), trained on luma patches of the training photos
-(:func:`course_lib.data.restoration.sr_patches`), scored on the four held-out photos by PSNR and SSIM on
-the luma channel with a border of ``scale`` pixels cropped (:func:`course_lib.metrics.psnr` and
-:func:`~course_lib.metrics.ssim` with ``luma=True, border=scale``), next to bicubic interpolation.
+``"x3"``, ``"x4"``), trained on luma windows of the 4,142 Caltech-101 training photos
+(:func:`course_lib.data.restoration.caltech_sr_pairs`, :func:`~course_lib.data.restoration.sr_crop_batches`), scored
+on Kodak24 (:func:`kodak_images`, never trained or tuned on) by PSNR and SSIM on the luma channel with a border of
+``scale`` pixels cropped and the benchmarks' 8-bit rounding (:func:`evaluate_images`), next to bicubic interpolation.
+The score-vs-steps curve stored with each weight file is measured on Caltech test photos (:func:`held_out_gain`).
 
 The paper's Set5 numbers (:data:`PAPER_SET5`) are printed beside ours for orientation only: Set5 is a
 different set of five images, and the paper's bicubic is MATLAB's ``imresize``.
 
 Training (:func:`train_step`) differs from the paper, on purpose and visibly: Adam with a cosine schedule
 instead of SGD with momentum 0, the residual form ``bicubic + net(bicubic)``, zero padding, L2 loss on
-36 x 36 patches with random flips/rotations, and some thousand steps rather than ~10^8 back-propagations
+48 x 48 windows with random flips/rotations, and some thousand steps rather than ~10^8 back-propagations
 (see :mod:`course_lib.models.srcnn`). The fast profile loads the committed weights ``srcnn_x2.pt``,
 ``srcnn_x3.pt``, ``srcnn_x4.pt``; ``python -m course_lib train super_resolution --member x2`` trains one again
 (``course_lib/weights/README.md``).
