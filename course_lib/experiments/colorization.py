@@ -283,19 +283,13 @@ def load_pretrained(member: str = "L2", profile: str = "fast", seed: int = 0,
     Raises:
         ValueError: an unknown member; FileNotFoundError: no weight file (the message gives the command that makes it).
     """
-    from ..checkpoints import load_weights
     from . import common
 
     if member not in MEMBERS:
         raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
-    cfg = Config.make(profile)
-    path = common.weights_path(STEMS[member], profile, seed)
-    if not path.is_file():
-        raise FileNotFoundError(f"no stored colorization network for {member} at {path}: make it with "
-                                f"`{common.train_command('colorization', profile, seed, member)}`")
-    net = ColorizationNet(MODEL_KIND[member], len(color.AB_BINS), cfg.width)
-    net.meta = load_weights(net, path)
-    return net.to(device if device is not None else get_device()).eval()
+    net = ColorizationNet(MODEL_KIND[member], len(color.AB_BINS), Config.make(profile).width)
+    return common.load_stored(net, "colorization", STEMS[member], profile, seed, member, device,
+                              f"colorization network for {member}")
 
 
 def evaluate_images(source, members: Sequence[str] = MEMBERS, image_side: int | None = 128,

@@ -267,6 +267,30 @@ def checkpoint_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
     return user_weights_dir() / f"{stem}_{profile}_seed{seed}.ckpt"
 
 
+def load_stored(net, name: str, stem: str, profile: str = "fast", seed: int = 0, member: str | None = None,
+                device=None, what: str | None = None):
+    """Load the stored weights ``stem`` (:func:`weights_path`) of experiment ``name`` into ``net``: the one-call
+    loaders of the experiments (``load_srcnn``, ``load_pretrained``) end here.
+
+    Returns:
+        ``net`` in eval mode on ``device`` (default: :func:`course_lib.device.get_device`), the file's record as
+        ``net.meta`` (command, steps, seconds, held-out curve).
+
+    Raises:
+        FileNotFoundError: no weight file for this profile and seed; the message gives the command that makes it
+        (:func:`train_command`).
+    """
+    from ..checkpoints import load_weights
+    from ..device import get_device
+
+    path = weights_path(stem, profile, seed)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored {what or stem} at {path}: make it with "
+                                f"`{train_command(name, profile, seed, member)}`")
+    net.meta = load_weights(net, path)
+    return net.to(device if device is not None else get_device()).eval()
+
+
 FULL_CHECKPOINT_EVERY = 1000
 """Default checkpoint period (steps) of the full profile's training; the fast profile keeps none unless asked."""
 

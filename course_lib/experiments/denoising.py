@@ -303,15 +303,8 @@ def load_pretrained(profile: str = "fast", seed: int = 0, device: torch.device |
         FileNotFoundError: no weights for this profile and seed; the message gives the command that makes them.
     """
     cfg = Config.make(profile)
-    path = common.weights_path("dncnn", cfg.profile, seed)
-    if not path.is_file():
-        raise FileNotFoundError(f"no DnCNN weights at {path}; make them with "
-                                f"`{common.train_command('denoising', cfg.profile, seed)}`")
-    net = DnCNN(depth=cfg.depth, features=cfg.features)
-    from ..checkpoints import load_weights
-
-    net.meta = load_weights(net, path)
-    return net.to(device or "cpu").eval()
+    return common.load_stored(DnCNN(depth=cfg.depth, features=cfg.features), "denoising", "dncnn", cfg.profile, seed,
+                              device=device or "cpu", what="DnCNN weights")
 
 
 @torch.no_grad()

@@ -321,18 +321,11 @@ def load_pretrained(member: str = "L2", profile: str = "fast", seed: int = 0,
     Raises:
         ValueError: an unknown member; FileNotFoundError: no weight file (the message gives the command that makes it).
     """
-    from ..checkpoints import load_weights
-
     if member not in STEMS:
         raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
     cfg = Config.make(profile)
-    path = common.weights_path(STEMS[member], profile, seed)
-    if not path.is_file():
-        raise FileNotFoundError(f"no stored Context Encoder for {member} at {path}: make it with "
-                                f"`{common.train_command('inpainting', profile, seed, member)}`")
-    G = ContextEncoder(cfg.image_size, 3, cfg.base)
-    G.meta = load_weights(G, path)
-    return G.to(device if device is not None else get_device()).eval()
+    return common.load_stored(ContextEncoder(cfg.image_size, 3, cfg.base), "inpainting", STEMS[member], profile, seed,
+                              member, device, f"Context Encoder for {member}")
 
 
 def inpaint_images(source, members=MEMBERS, profile: str = "fast") -> tuple[list[dict], dict]:

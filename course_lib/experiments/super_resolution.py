@@ -268,15 +268,8 @@ def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: t
         raise ValueError(f"unknown scale {scale!r}; the stored SRCNNs are for {sorted(SCALES.values())} "
                          f"(or {list(MEMBERS)})")
     cfg = Config.make(profile)
-    net = SRCNN(f2=cfg.f2, residual=cfg.residual)
-    path = common.weights_path(f"srcnn_{member}", profile, seed)
-    if not path.is_file():
-        raise FileNotFoundError(f"no stored SRCNN for {member} at {path}: make it with "
-                                f"`{common.train_command('super_resolution', profile, seed, member)}`")
-    from ..checkpoints import load_weights
-
-    net.meta = load_weights(net, path)
-    return net.to(device if device is not None else get_device()).eval()
+    return common.load_stored(SRCNN(f2=cfg.f2, residual=cfg.residual), "super_resolution", f"srcnn_{member}",
+                              profile, seed, member, device, f"SRCNN for {member}")
 
 
 def benchmark_luma(image: np.ndarray, round_8bit: bool = True) -> np.ndarray:
