@@ -14,7 +14,12 @@ after a config changes.
 from __future__ import annotations
 
 from .data import official
+from .data.caltech import CALTECH_PHOTOS_FULL
 from .experiments import common
+
+CALTECH_DOWNLOAD = "Caltech-101, 9,145 images (131 MB), by torchvision.datasets.Caltech101"
+"""The full profile's download for the experiments that train on Caltech photos (``Config.photos``); the uncapped
+colour-photo set is built from it on first use (:func:`course_lib.data.caltech.caltech_photos_full`)."""
 
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[str, ...]] = {
     "01": (), "02": ("dense_prediction",), "03": ("colorization",), "04": ("dcgan",), "05": ("vae",),
@@ -115,6 +120,8 @@ def plan_rows(measured: dict) -> list[dict]:
             dataset = getattr(full, "dataset", None)
             download = (f"{dataset}, {sum(official.DATASETS[dataset].counts.values())} images, from "
                         f"{official.DATASETS[dataset].url}" if dataset in official.DATASETS else "nothing")
+            if getattr(full, "photos", None) == CALTECH_PHOTOS_FULL:
+                download = CALTECH_DOWNLOAD
             members = common.members_of(module, full)
             seconds, steps = 0.0, []
             for member in members:

@@ -159,7 +159,7 @@ def test_notebook_dncnn_train_step_is_the_library_step(monkeypatch):
     ns = cell_namespace(NOTEBOOK, defines="dncnn_forward", preamble="import torch")
     step = cell_namespace(NOTEBOOK, defines="dncnn_train_step", namespace=ns)["dncnn_train_step"]
     torch.set_num_threads(1)
-    monkeypatch.setattr(dn, "caltech_grey", lambda split: (torch.arange(4 * 32 * 32) % 256).to(torch.uint8).view(4, 1, 32, 32))
+    monkeypatch.setattr(dn, "caltech_grey", lambda split, photos="caltech_photos": (torch.arange(4 * 32 * 32) % 256).to(torch.uint8).view(4, 1, 32, 32))
     cfg = dn.Config.make("fast", steps=3, depth=4, features=8, patch_size=16, batch_size=4)
     nb_run, lib_run = dn.build(cfg, "dncnn", seed=1), dn.build(cfg, "dncnn", seed=1)
     start = {k: v.clone() for k, v in nb_run.net.state_dict().items()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import os
 import shutil
 from collections import Counter, defaultdict
@@ -16,6 +15,7 @@ import pytest
 import torch
 
 from course_lib.data import DatasetError
+from course_lib.data import build_photo_sets as build  # what tools/build_photo_sets.py runs
 from course_lib.data import caltech
 from course_lib.data.paths import repo_root
 
@@ -24,14 +24,6 @@ DATASETS = Path(os.environ.get("COURSE_DATA_DIR") or repo_root() / "datasets")
 SHARED = repo_root().parent / "shared" / "datasets"
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("build_photo_sets", repo_root() / "tools" / "build_photo_sets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _build_module()
 
 
 def _index(name: str) -> list[dict[str, str]]:

@@ -29,14 +29,16 @@ def _camera_tiles() -> torch.Tensor:
     return camera.view(4, 128, 4, 128).permute(0, 2, 1, 3).reshape(16, 1, 128, 128).contiguous()
 
 
-def _small_sr_pairs(scale: int, split: str = "train"):
+def _small_sr_pairs(scale: int, split: str = "train", photos: str = "caltech_photos"):
+    assert photos == "caltech_photos"  # the fast profile's set
     hr = modcrop(_camera_tiles(), scale).to(torch.float32) / 255
     up = bicubic_degrade(hr, scale)[1]
     return torch.round(up * 255).to(torch.uint8), torch.round(hr * 255).to(torch.uint8)
 
 
-def _small_colour(split: str = "train", side: int = 80) -> torch.Tensor:
+def _small_colour(split: str = "train", side: int = 80, photos: str = "caltech_photos") -> torch.Tensor:
     """Astronaut tiles shrunk to side x side (uint8 N x 3 x side x side): a stand-in for caltech_small."""
+    assert photos == "caltech_photos"
     im = torch.from_numpy(load_photo("astronaut")).permute(2, 0, 1)[None].to(torch.float32) / 255  # 512 x 512
     tiles = im.view(1, 3, 4, 128, 4, 128).permute(0, 2, 4, 1, 3, 5).reshape(16, 3, 128, 128)
     from course_lib.data.restoration import bicubic_resize
@@ -307,7 +309,7 @@ def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypat
 
     torch.set_num_threads(1)
     monkeypatch.setattr(common, "WEIGHTS_DIR", tmp_path)     # seed 0, fast: the "committed" files go to tmp_path
-    monkeypatch.setattr(dn, "caltech_grey", lambda split: _camera_tiles())
+    monkeypatch.setattr(dn, "caltech_grey", lambda split, photos="caltech_photos": _camera_tiles())
     monkeypatch.setattr(ip, "caltech_small", _small_colour)
     cfg = dn.Config.make("fast", steps=40, patch_size=24, batch_size=8, depth=4, features=16)
     run = common.train(dn, cfg, progress=False)["dncnn"]

@@ -31,6 +31,10 @@ import torch
 from .paths import DatasetError, dataset_dir
 
 CALTECH_PHOTOS, EDGES2MOTORBIKES, KODAK24 = "caltech_photos", "edges2motorbikes", "kodak24"
+CALTECH_PHOTOS_FULL = "caltech_photos_full"
+"""The uncapped colour-photo set of the full profile (:func:`caltech_photos_full`; built, never shipped)."""
+PHOTO_SETS = (CALTECH_PHOTOS, CALTECH_PHOTOS_FULL)
+"""The names :func:`photo_set` takes (an experiment's ``Config.photos``)."""
 PHOTO_SIZE = 128
 """Side of the caltech_photos images (pixels)."""
 E2M_DOMAINS = ("motorbikes", "airplanes")
@@ -179,6 +183,72 @@ def caltech_photos(split: str = "train", root=None) -> tuple[torch.Tensor, torch
     images, labels, splits, classes = _caltech_all(str(folder.resolve()), tuple(digests.values()))
     idx = np.flatnonzero(splits == split)
     return torch.from_numpy(images[idx]), torch.from_numpy(labels[idx]), classes
+
+
+def caltech_photos_full(root=None, download: bool = True) -> Path:
+    """The folder of the full profile's training photos: every true colour photograph of Caltech-101 that the
+    shipped set's filters keep, without its cap of 60 per class (6,476 training photos against 4,142; the same 460
+    test photos, file for file), built on first use from a copy of Caltech-101 by
+    :func:`course_lib.data.build_photo_sets.build_caltech_photos` (about 40 s, 52 MB) and reused afterwards.
+
+    Args:
+        root: the folder for the Caltech-101 copy and the built set (default
+            :func:`course_lib.data.official.default_root`: ``$COURSE_DOWNLOADS``, else
+            ``~/.cache/course_lib/official``). A copy already there is used as it is: ``101_ObjectCategories.tar.gz``
+            or the extracted ``101_ObjectCategories/``, directly in ``root`` or in ``root/caltech101/`` (the
+            ``torchvision.datasets.Caltech101`` layout).
+        download: without a copy, download one with ``torchvision.datasets.Caltech101(root, download=True)``
+            (131 MB; the only download the full profile of notebooks 03 and 10 makes).
+
+    Returns:
+        ``root/caltech_photos_full``, holding ``images.zip``, ``index.csv``, ``SHA256SUMS`` and a README (source and
+        licence, CC BY 4.0); read it with ``caltech_photos(split, root=...)`` or :func:`photo_set`.
+
+    Raises:
+        DatasetError: no copy and ``download=False``, or the download failed (the message says where to put a copy).
+    """
+    from . import build_photo_sets as builder
+    from .official import default_root
+
+    base = Path(root).expanduser() if root is not None else default_root()
+    folder = base / CALTECH_PHOTOS_FULL
+    if (folder / "SHA256SUMS").is_file():
+        return folder
+    where = (f"put 101_ObjectCategories.tar.gz (or the extracted 101_ObjectCategories/) in {base} or "
+             f"{base / 'caltech101'}")
+    try:
+        builder.find_source(base)
+    except FileNotFoundError:
+        if not download:
+            raise DatasetError(f"no copy of Caltech-101 in {base}: {where}, or call with download=True "
+                               "(torchvision.datasets.Caltech101 downloads it, 131 MB).") from None
+        import torchvision
+
+        try:
+            torchvision.datasets.Caltech101(str(base), download=True)
+        except Exception as err:  # network, Google Drive quota, disk: say where a copy goes instead
+            raise DatasetError(f"could not download Caltech-101 into {base} ({type(err).__name__}: {err}); "
+                               f"{where} and call again.") from err
+    images = dict(builder.iter_caltech(base))
+    builder.build_caltech_photos(images, base, builder.e2m_splits(images), capped=False)
+    return folder
+
+
+def photo_set(split: str = "train", photos: str = CALTECH_PHOTOS) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+    """:func:`caltech_photos` of the set an experiment's ``Config.photos`` names: ``"caltech_photos"`` (the
+    bundled set, the fast profile) or ``"caltech_photos_full"`` (:func:`caltech_photos_full`, built on first use;
+    the full profile). Both have the same test split.
+
+    Raises:
+        ValueError: an unknown set name or split.
+    """
+    if photos == CALTECH_PHOTOS:
+        return caltech_photos(split)
+    if photos == CALTECH_PHOTOS_FULL:
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        return caltech_photos(split, root=caltech_photos_full())
+    raise ValueError(f"unknown photo set {photos!r}; choose one of {PHOTO_SETS}")
 
 
 # ----------------------------------------------------------------------------------------------------------- kodak24

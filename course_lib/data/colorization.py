@@ -61,27 +61,37 @@ class HeldOutPhotos:
 
 # ----------------------------------------------------------------------------- Caltech colour photos (issue 12)
 
-@functools.lru_cache(maxsize=1)
-def caltech_training_lab() -> tuple[torch.Tensor, torch.Tensor]:
+def caltech_training_lab(photos: str = "caltech_photos") -> tuple[torch.Tensor, torch.Tensor]:
     """The Caltech colour-photo *training* split (:func:`course_lib.data.caltech.caltech_photos`, 4,142 photos
     128 x 128) in Lab: ``(L, ab)``, ``float32 N x 1 x 128 x 128`` in [0, 100] and ``N x 2 x 128 x 128`` in Lab
     units (:func:`course_lib.color.lab_tensors`, scikit-image). Cached (about 10 s and 0.8 GB the first time):
-    treat as read-only."""
-    from .caltech import caltech_photos
+    treat as read-only. ``photos="caltech_photos_full"``: the full profile's uncapped set (6,476 photos,
+    :func:`course_lib.data.caltech.photo_set`)."""
+    return _training_lab(photos)
 
-    images = caltech_photos("train")[0].permute(0, 2, 3, 1).numpy()
+
+@functools.lru_cache(maxsize=2)
+def _training_lab(photos: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from .caltech import photo_set
+
+    images = photo_set("train", photos)[0].permute(0, 2, 3, 1).numpy()
     parts = [color.lab_tensors(images[i:i + 512]) for i in range(0, len(images), 512)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
-@functools.lru_cache(maxsize=1)
-def caltech_training_prior() -> tuple[torch.Tensor, torch.Tensor]:
+def caltech_training_prior(photos: str = "caltech_photos") -> tuple[torch.Tensor, torch.Tensor]:
     """``(prior, weights)`` of the training targets: the empirical distribution of the nearest ab bins of every
     pixel of the training split at the network's output resolution (64 x 64; ``float64 Q``,
     :func:`course_lib.color.bin_distribution`) and its class-rebalancing weights (``float32 Q``, Zhang et al.
-    2016, Sec. 2.2, Eq. 4; :func:`course_lib.color.rebalancing_weights`)."""
+    2016, Sec. 2.2, Eq. 4; :func:`course_lib.color.rebalancing_weights`). Cached; ``photos`` as for
+    :func:`caltech_training_lab`."""
+    return _training_prior(photos)
+
+
+@functools.lru_cache(maxsize=2)
+def _training_prior(photos: str) -> tuple[torch.Tensor, torch.Tensor]:
     bins = color.ab_bins()
-    _, ab = caltech_training_lab()
+    _, ab = caltech_training_lab(photos)
     counts = torch.zeros(len(bins), dtype=torch.float64)
     for i in range(0, len(ab), 64):
         counts += torch.bincount(color.quantize_ab(half_resolution(ab[i:i + 64]), bins).flatten(),

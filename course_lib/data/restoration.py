@@ -147,38 +147,40 @@ def apply_mask(image: torch.Tensor, mask: torch.Tensor, fill: float = 0.5) -> to
 # ----------------------------------------------------------------------------- the Caltech colour-photo set
 
 @lru_cache(maxsize=2)
-def _caltech_luma_cached(split: str) -> torch.Tensor:
+def _caltech_luma_cached(split: str, photos: str = "caltech_photos") -> torch.Tensor:
     from ..metrics import rgb_to_y
-    from .caltech import caltech_photos
+    from .caltech import photo_set
 
-    rgb = caltech_photos(split)[0].permute(0, 2, 3, 1).numpy()           # N x 128 x 128 x 3 uint8
+    rgb = photo_set(split, photos)[0].permute(0, 2, 3, 1).numpy()           # N x 128 x 128 x 3 uint8
     n, h, w, _ = rgb.shape
     # MATLAB's rgb2ycbcr on uint8, 64 photos per call (stacked as one tall image)
     y = np.concatenate([np.round(rgb_to_y(rgb[i:i + 64].reshape(-1, w, 3))) for i in range(0, n, 64)])
     return torch.from_numpy(y.astype(np.uint8).reshape(n, 1, h, w))
 
 
-def caltech_luma(split: str = "train") -> torch.Tensor:
+def caltech_luma(split: str = "train", photos: str = "caltech_photos") -> torch.Tensor:
     """BT.601 studio-scale luma (:func:`course_lib.metrics.rgb_to_y`, rounded to 8 bits as MATLAB's
     ``rgb2ycbcr`` does on ``uint8`` images) of the Caltech-101 colour-photo set's ``split``
-    (:func:`course_lib.data.caltech.caltech_photos`): ``uint8 N x 1 x 128 x 128`` in [16, 235]. Cached.
+    (:func:`course_lib.data.caltech.caltech_photos`; ``photos="caltech_photos_full"``: the full profile's uncapped
+    set, :func:`course_lib.data.caltech.photo_set`): ``uint8 N x 1 x 128 x 128`` in [16, 235]. Cached.
 
     Raises:
         ValueError: a split other than ``"train"`` / ``"test"``; DatasetError: a missing or corrupt set.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    return _caltech_luma_cached(split).clone()
+    return _caltech_luma_cached(split, photos).clone()
 
 
 @lru_cache(maxsize=3)
-def _caltech_sr_cached(split: str, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
-    hr = modcrop(_caltech_luma_cached(split), scale).to(torch.float32) / 255.0
+def _caltech_sr_cached(split: str, scale: int, photos: str = "caltech_photos") -> tuple[torch.Tensor, torch.Tensor]:
+    hr = modcrop(_caltech_luma_cached(split, photos), scale).to(torch.float32) / 255.0
     up = torch.cat([bicubic_degrade(hr[i:i + 512], scale)[1] for i in range(0, len(hr), 512)])
     return torch.round(up * 255.0).to(torch.uint8), torch.round(hr * 255.0).to(torch.uint8)
 
 
-def caltech_sr_pairs(scale: int, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+def caltech_sr_pairs(scale: int, split: str = "train", photos: str = "caltech_photos"
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Whole-photo super-resolution pairs of the Caltech colour-photo set: ``(bicubic input, HR)``, both
     ``uint8 N x 1 x S x S`` luma (``S`` = 128 cropped to a multiple of ``scale``: 128, 126, 128 for x2, x3, x4).
 
@@ -186,6 +188,7 @@ def caltech_sr_pairs(scale: int, split: str = "train") -> tuple[torch.Tensor, to
     (:func:`bicubic_degrade`), and rounded to 8 bits, as the benchmarks' MATLAB code does with ``uint8`` images.
     Degrading whole photos, then cutting windows (:func:`sr_crop_batches`), gives patches without artificial
     borders (Dong et al. 2016, Sec. 4.1 cut their 33 x 33 sub-images the same way). Cached per split and scale.
+    ``photos``: the set (:func:`course_lib.data.caltech.photo_set`; the full profile's is ``"caltech_photos_full"``).
 
     Raises:
         ValueError: a scale < 2 or a split other than ``"train"`` / ``"test"``.
@@ -194,7 +197,7 @@ def caltech_sr_pairs(scale: int, split: str = "train") -> tuple[torch.Tensor, to
         raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    up, hr = _caltech_sr_cached(split, int(scale))
+    up, hr = _caltech_sr_cached(split, int(scale), photos)
     return up.clone(), hr.clone()
 
 
@@ -245,15 +248,15 @@ def sr_crop_batches(up: torch.Tensor, hr: torch.Tensor, batch_size: int, patch_s
 
 
 @lru_cache(maxsize=2)
-def _caltech_small_cached(split: str, side: int) -> torch.Tensor:
-    from .caltech import caltech_photos
+def _caltech_small_cached(split: str, side: int, photos: str = "caltech_photos") -> torch.Tensor:
+    from .caltech import photo_set
 
-    photos = caltech_photos(split)[0]
-    out = [bicubic_resize(photos[i:i + 512].to(torch.float32) / 255.0, (side, side)) for i in range(0, len(photos), 512)]
+    images = photo_set(split, photos)[0]
+    out = [bicubic_resize(images[i:i + 512].to(torch.float32) / 255.0, (side, side)) for i in range(0, len(images), 512)]
     return torch.round(torch.cat(out) * 255.0).to(torch.uint8)
 
 
-def caltech_small(split: str = "train", side: int = 80) -> torch.Tensor:
+def caltech_small(split: str = "train", side: int = 80, photos: str = "caltech_photos") -> torch.Tensor:
     """The Caltech-101 colour-photo set's ``split`` shrunk from 128 to ``side`` pixels (:func:`bicubic_resize`,
     antialiased, rounded to 8 bits): ``uint8 N x 3 x side x side``. The inpainting images are ``size``-pixel
     windows of these (:func:`inpainting_crop_batches` for training, :func:`inpainting_held_out` for testing):
@@ -266,7 +269,7 @@ def caltech_small(split: str = "train", side: int = 80) -> torch.Tensor:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if not 8 <= int(side) <= 128:
         raise ValueError(f"side must be in [8, 128] pixels, got {side}")
-    return _caltech_small_cached(split, int(side)).clone()
+    return _caltech_small_cached(split, int(side), photos).clone()
 
 
 def inpainting_crop_batches(photos: torch.Tensor, batch_size: int, size: int, seed: int = 0):

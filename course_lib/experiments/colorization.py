@@ -74,6 +74,9 @@ class Config(ExperimentConfig):
         steps, batch_size, lr: Adam steps, windows per step, peak learning rate (cosine decay to 0).
         T: temperature of the annealed mean.
         curve_every: the held-out curve's spacing in steps (one checkpoint each; :func:`held_out_scores`).
+        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
+            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
+            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
 
     Raises:
         ValueError: a crop side not divisible by 4 or above 128.
@@ -86,6 +89,7 @@ class Config(ExperimentConfig):
     lr: float = fast_full(2e-3, 1e-3)
     T: float = color.ANNEAL_T
     curve_every: int = fast_full(500, 2000)
+    photos: str = fast_full("caltech_photos", "caltech_photos_full")
 
     def __post_init__(self):
         if self.crop % 4 or not 4 <= self.crop <= 128:
@@ -111,10 +115,10 @@ def build(cfg: Config, member: str, seed: int = 0) -> Run:
     torch.manual_seed(seed)
     net = ColorizationNet(MODEL_KIND[member], len(color.AB_BINS), cfg.width).to(device)
     opt, sched = adam(net.parameters(), cfg.lr, schedule="cosine", steps=cfg.steps)
-    weights = caltech_training_prior()[1].to(device) if member == "rebalanced" else None
+    weights = caltech_training_prior(cfg.photos)[1].to(device) if member == "rebalanced" else None
 
     def batches():
-        L, ab = caltech_training_lab()
+        L, ab = caltech_training_lab(cfg.photos)
         for batch in random_crop_batches(L, ab, cfg.crop, cfg.batch_size, seed=seed):
             yield tuple(t.to(device) for t in batch)
 

@@ -83,6 +83,9 @@ class Config(common.ExperimentConfig):
         eval_crop: side of the centred window of each image that is scored (``None``: whole image).
         curve_sigma, curve_images: the held-out score of :func:`held_out_psnr`: that noise level on this
             many photos of the Caltech test split (evenly spaced through it).
+        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
+            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
+            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
     """
 
     sigmas: tuple[int, ...] = SIGMAS
@@ -97,6 +100,7 @@ class Config(common.ExperimentConfig):
     eval_crop: int | None = None
     curve_sigma: int = 25
     curve_images: int = 64
+    photos: str = fast_full("caltech_photos", "caltech_photos_full")
 
 
 # ----------------------------------------------------------------------------- images
@@ -162,18 +166,17 @@ def read_images(source) -> list[np.ndarray]:
 
 
 @lru_cache(maxsize=4)
-def _caltech_grey_cached(split: str) -> torch.Tensor:
-    from ..data.caltech import caltech_photos
+def _caltech_grey_cached(split: str, photos: str) -> torch.Tensor:
+    from ..data.caltech import photo_set
 
-    photos = caltech_photos(split)
-    photos = photos[0] if isinstance(photos, tuple) else photos
-    return torch.round(to_grey(photos) * 255).to(torch.uint8)
+    return torch.round(to_grey(photo_set(split, photos)[0]) * 255).to(torch.uint8)
 
 
-def caltech_grey(split: str) -> torch.Tensor:
+def caltech_grey(split: str, photos: str = "caltech_photos") -> torch.Tensor:
     """The Caltech-101 colour-photo set's ``split`` (``"train"`` or ``"test"``) in grey (:func:`to_grey`):
-    ``uint8 N x 1 x 128 x 128``. Cached."""
-    return _caltech_grey_cached(split).clone()
+    ``uint8 N x 1 x 128 x 128``; ``photos="caltech_photos_full"``: the full profile's uncapped set
+    (:func:`course_lib.data.caltech.photo_set`). Cached."""
+    return _caltech_grey_cached(split, photos).clone()
 
 
 def kodak24_grey() -> list[np.ndarray]:
@@ -261,7 +264,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
     opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=cfg.steps)
 
     def batches():
-        return crop_batches(caltech_grey("train"), cfg.batch_size, cfg.patch_size, cfg.train_sigma, seed=seed)
+        return crop_batches(caltech_grey("train", cfg.photos), cfg.batch_size, cfg.patch_size, cfg.train_sigma, seed=seed)
 
     return common.Run(models={"net": net}, stored={"net": "dncnn"}, steps=cfg.steps, batches=batches,
                       state={"opt": opt, "sched": sched, "device": device})

@@ -65,6 +65,9 @@ class Config(common.ExperimentConfig):
         lambda_adv: weight of the adversarial loss; the reconstruction loss gets ``1 - lambda_adv``.
         eval_every: score every this many-th Caltech test photo (1: all 460).
         curve_every: the held-out curve (:func:`held_out_hole_psnr`) uses every this many-th test photo.
+        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
+            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
+            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
     """
 
     image_size: int = fast_full(64, 128)
@@ -77,6 +80,7 @@ class Config(common.ExperimentConfig):
     lambda_adv: float = 0.001
     eval_every: int = 1
     curve_every: int = 5
+    photos: str = fast_full("caltech_photos", "caltech_photos_full")
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
@@ -112,7 +116,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
         state["gan"] = GANLoss("vanilla").to(device)
 
     def batches():
-        return inpainting_crop_batches(caltech_small("train", cfg.side), cfg.batch_size, cfg.image_size, seed=seed)
+        return inpainting_crop_batches(caltech_small("train", cfg.side, cfg.photos), cfg.batch_size, cfg.image_size, seed=seed)
 
     return common.Run(models=models, stored={"G": STEMS[member]}, steps=cfg.steps, batches=batches, state=state)
 

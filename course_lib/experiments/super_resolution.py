@@ -63,6 +63,9 @@ class Config(common.ExperimentConfig):
         eval_images: score the first this many Kodak24 images (``None``: all 24).
         eval_crop: side of the centred window of each scored image (``None``: whole images).
         curve_images: the held-out score of :func:`held_out_gain`: this many photos of the Caltech test split.
+        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
+            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
+            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
     """
 
     f2: int = 5
@@ -74,6 +77,7 @@ class Config(common.ExperimentConfig):
     eval_images: int | None = None
     eval_crop: int | None = None
     curve_images: int = 92
+    photos: str = fast_full("caltech_photos", "caltech_photos_full")
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
@@ -96,7 +100,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
     opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=steps)
 
     def batches():
-        return sr_crop_batches(*caltech_sr_pairs(scale, "train"), cfg.batch_size, cfg.patch_size, seed=seed)
+        return sr_crop_batches(*caltech_sr_pairs(scale, "train", cfg.photos), cfg.batch_size, cfg.patch_size, seed=seed)
 
     return common.Run(models={"net": net}, stored={"net": f"srcnn_{member}"}, steps=steps, batches=batches,
                       state={"opt": opt, "sched": sched, "device": device, "scale": scale})
