@@ -288,7 +288,7 @@ def test_10_exercise_2_residual_starts_as_bicubic():
     first = {}
     for residual in (True, False):
         seed_everything(0)
-        run = sr.build(sr.Config.make("fast", residual=residual, steps=(100, 100, 100)), "x2", seed=0)
+        run = sr.build(sr.Config.make("fast", residual=residual, steps=(100, 100, 100, 100)), "x2", seed=0)
         x, y = next(run.batches())
         with torch.no_grad():
             first[residual] = torch.mean((run.net(x) - y) ** 2).item()

@@ -226,7 +226,7 @@ def test_srcnn_retrains_and_loss_falls(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
     # the paper's plain (non-residual) form starts from a random image, so a few steps lower its loss clearly;
     # the residual form starts at bicubic's error, which a few noisy batches cannot reliably improve
-    cfg = sr.Config.make("fast", steps=(30, 30, 30), patch_size=24, batch_size=8, lr=2e-3, residual=False)
+    cfg = sr.Config.make("fast", steps=(30, 30, 30, 30), patch_size=24, batch_size=8, lr=2e-3, residual=False)
     monkeypatch.setattr(sr, "caltech_sr_pairs", _small_sr_pairs)
     run = common.train(sr, cfg, seed=1, members=["x2"], progress=False)["x2"]
     assert run.meta["trained"] and (tmp_path / "srcnn_x2_fast_seed1.pt").is_file()
@@ -357,7 +357,7 @@ def test_notebook_srcnn_train_step_is_the_library_step(monkeypatch):
     monkeypatch.setattr(sr, "caltech_sr_pairs", _small_sr_pairs)
     ns = cell_namespace(NOTEBOOK, defines="srcnn_forward", preamble="import torch")
     step = cell_namespace(NOTEBOOK, defines="srcnn_train_step", namespace=ns)["srcnn_train_step"]
-    cfg = sr.Config.make("fast", steps=(4, 4, 4), patch_size=20, batch_size=4)
+    cfg = sr.Config.make("fast", steps=(4, 4, 4, 4), patch_size=20, batch_size=4)
     nb_run, lib_run = sr.build(cfg, "x2", seed=1), sr.build(cfg, "x2", seed=1)
     start = {k: v.clone() for k, v in nb_run.net.state_dict().items()}
     for batch, _ in zip(nb_run.batches(), range(4)):

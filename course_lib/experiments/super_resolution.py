@@ -2,7 +2,8 @@
 
 After C. Dong, C. C. Loy, K. He, X. Tang, "Image Super-Resolution Using Deep Convolutional Networks",
 IEEE TPAMI 38(2), 2016: one :class:`~course_lib.models.srcnn.SRCNN` per scale (the members ``"x2"``,
-``"x3"``, ``"x4"``), trained on luma windows of the 4,142 Caltech-101 training photos
+``"x3"``, ``"x4"``, in the residual form; ``"x3_plain"`` is the paper's own form at x3, trained the same way, so the
+table shows what the deviation buys), trained on luma windows of the 4,142 Caltech-101 training photos
 (:func:`course_lib.data.restoration.caltech_sr_pairs`, :func:`~course_lib.data.restoration.sr_crop_batches`), scored
 on Kodak24 (:func:`kodak_images`, never trained or tuned on) by PSNR and SSIM on the luma channel with a border of
 ``scale`` pixels cropped and the benchmarks' 8-bit rounding (:func:`evaluate_images`), next to bicubic interpolation.
@@ -15,7 +16,7 @@ Training (:func:`train_step`) differs from the paper, on purpose and visibly: Ad
 instead of SGD with momentum 0, the residual form ``bicubic + net(bicubic)``, zero padding, L2 loss on
 48 x 48 windows with random flips/rotations, and some thousand steps rather than ~10^8 back-propagations
 (see :mod:`course_lib.models.srcnn`). The fast profile loads the committed weights ``srcnn_x2.pt``,
-``srcnn_x3.pt``, ``srcnn_x4.pt``; ``python -m course_lib train super_resolution --member x2`` trains one again
+``srcnn_x3.pt``, ``srcnn_x4.pt``, ``srcnn_x3_plain.pt``; ``python -m course_lib train super_resolution --member x2`` trains one again
 (``course_lib/weights/README.md``).
 
 On your own images (a folder, a list of arrays, a tensor batch; colour or grey, with the benchmarks'
@@ -36,10 +37,19 @@ from ..models.srcnn import SRCNN, super_resolve
 from . import common
 from .common import fast_full
 
-SCALES = {"x2": 2, "x3": 3, "x4": 4}
-"""Member name -> upscaling factor."""
+SCALES = {"x2": 2, "x3": 3, "x4": 4, "x3_plain": 3}
+"""Member name -> upscaling factor. ``x2``, ``x3``, ``x4``: the residual SRCNN (the course's deviation, the stored
+nets); ``x3_plain``: the paper's own form (no global skip) at x3, trained the same way, to measure what the
+deviation buys."""
 
 MEMBERS = tuple(SCALES)
+RESIDUAL_MEMBERS = ("x2", "x3", "x4")
+"""The members with the global skip (``Config.residual``); the paper's gains are compared with these."""
+
+
+def is_residual(cfg: "Config", member: str) -> bool:
+    """Whether ``member``'s SRCNN adds its input back: ``cfg.residual`` for x2, x3, x4; never for ``x3_plain``."""
+    return cfg.residual and member in RESIDUAL_MEMBERS
 
 PAPER_SET5 = {2: {"bicubic": 33.66, "SRCNN": 36.66}, 3: {"bicubic": 30.39, "SRCNN": 32.75},
               4: {"bicubic": 28.42, "SRCNN": 30.49}}
@@ -56,9 +66,10 @@ class Config(common.ExperimentConfig):
 
     Attributes:
         f2: SRCNN mapping filter size (5: "9-5-5", 1: "9-1-5").
-        residual: SRCNN's global skip (see :mod:`course_lib.models.srcnn`).
+        residual: SRCNN's global skip (see :mod:`course_lib.models.srcnn`) for x2, x3, x4 (``x3_plain`` never
+            has it).
         patch_size: side of the random training windows (HR luma pixels; the paper: 33).
-        steps: Adam steps of the members x2, x3, x4 (in that order).
+        steps: Adam steps of the members x2, x3, x4, x3_plain (in that order).
         batch_size, lr: patches per step, initial learning rate (cosine decay to 0).
         eval_images: score the first this many Kodak24 images (``None``: all 24).
         eval_crop: side of the centred window of each scored image (``None``: whole images).
@@ -66,18 +77,26 @@ class Config(common.ExperimentConfig):
         photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
             full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
             :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
+
+    Raises:
+        ValueError: ``steps`` without one number per member.
     """
 
     f2: int = 5
     residual: bool = True
     patch_size: int = 48
-    steps: tuple[int, int, int] = fast_full((8000, 8000, 8000), (200_000, 200_000, 200_000))
+    steps: tuple[int, int, int, int] = fast_full((8000, 8000, 8000, 8000), (200_000, 200_000, 200_000, 200_000))
     batch_size: int = fast_full(32, 64)
     lr: float = 1e-3
     eval_images: int | None = None
     eval_crop: int | None = None
     curve_images: int = 92
     photos: str = fast_full("caltech_photos", "caltech_photos_full")
+
+    def __post_init__(self):
+        if len(self.steps) != len(MEMBERS):
+            raise ValueError(f"steps needs one number per member {MEMBERS}, got {self.steps!r} "
+                             f"(e.g. steps=(100, 100, 100, 100))")
 
 
 def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
@@ -96,7 +115,7 @@ def build(cfg: Config, member: str, seed: int = 0) -> common.Run:
         raise ValueError(f"unknown member {member!r}; members: {MEMBERS}")
     scale, steps, device = SCALES[member], int(cfg.steps[MEMBERS.index(member)]), get_device()
     torch.manual_seed(seed)
-    net = SRCNN(f2=cfg.f2, residual=cfg.residual).to(device)
+    net = SRCNN(f2=cfg.f2, residual=is_residual(cfg, member)).to(device)
     opt, sched = common.adam(net.parameters(), cfg.lr, schedule="cosine", steps=steps)
 
     def batches():
@@ -144,7 +163,8 @@ def kodak_images(cfg: Config) -> dict[str, np.ndarray]:
 
 
 FINDINGS_STATED = {"beats_bicubic_every_scale": True, "beats_bicubic_every_image": True,
-                   "gain_falls_with_scale": True, "within_0_3_db_of_paper": False}
+                   "gain_falls_with_scale": True, "within_0_3_db_of_paper": False,
+                   "residual_beats_plain": True, "plain_beats_bicubic": True}
 """What notebook 10's text says of :func:`findings` on the stored weights (Kodak24, all 24 images);
 ``tests/test_sr_findings.py`` checks it, so a retrain that changes a finding fails until the text is revisited."""
 
@@ -156,21 +176,30 @@ def findings(table, per_photo=None) -> dict:
     """What notebook 10 states about super-resolution, computed from an :func:`evaluate` table.
 
     Returns:
-        ``{"gain_db": {scale: gain}, "paper_gain_db": {scale: the paper's Set5 gain}, "gap_to_paper_db":
-        {scale: gain - paper gain}, "beats_bicubic_every_scale", "gain_falls_with_scale" (x2 > x3 > x4, as in
-        the paper), "within_0_3_db_of_paper" (issue 12's goal, here on Kodak24 instead of Set5: orientation
-        only)}``; with ``per_photo`` also ``"beats_bicubic_every_image"``.
+        ``{"gain_db": {member: gain}, "paper_gain_db": {member: the paper's Set5 gain at its scale},
+        "gap_to_paper_db": {member: gain - paper gain}, "beats_bicubic_every_scale" (x2, x3, x4),
+        "gain_falls_with_scale" (x2 > x3 > x4, as in the paper), "within_0_3_db_of_paper" (issue 12's goal for
+        x2, x3, x4, here on Kodak24 instead of Set5: orientation only)}``; with both x3 and x3_plain also
+        ``"residual_gain_over_plain_db"`` (x3's gain minus x3_plain's: what the global skip buys at equal
+        budget), ``"residual_beats_plain"`` and ``"plain_beats_bicubic"``; with ``per_photo`` also
+        ``"beats_bicubic_every_image"`` (x2, x3, x4 on every image).
     """
     gains = {r["scale"]: r["gain_db"] for r in table}
     paper = {r["scale"]: r["paper_set5_srcnn"] - r["paper_set5_bicubic"] for r in table}
-    order = [gains[m] for m in MEMBERS if m in gains]
+    order = [gains[m] for m in RESIDUAL_MEMBERS if m in gains]
     out = {"gain_db": gains, "paper_gain_db": paper,
            "gap_to_paper_db": {m: gains[m] - paper[m] for m in gains},
-           "beats_bicubic_every_scale": all(g > 0 for g in gains.values()),
+           "beats_bicubic_every_scale": all(g > 0 for m, g in gains.items() if m in RESIDUAL_MEMBERS),
            "gain_falls_with_scale": all(a > b for a, b in zip(order, order[1:])),
-           "within_0_3_db_of_paper": all(abs(gains[m] - paper[m]) <= GOAL_DB for m in gains)}
+           "within_0_3_db_of_paper": all(abs(gains[m] - paper[m]) <= GOAL_DB for m in gains
+                                         if m in RESIDUAL_MEMBERS)}
+    if "x3" in gains and "x3_plain" in gains:
+        out["residual_gain_over_plain_db"] = gains["x3"] - gains["x3_plain"]
+        out["residual_beats_plain"] = gains["x3"] > gains["x3_plain"]
+        out["plain_beats_bicubic"] = gains["x3_plain"] > 0
     if per_photo is not None:
-        out["beats_bicubic_every_image"] = all(r["srcnn_psnr"] > r["bicubic_psnr"] for r in per_photo)
+        out["beats_bicubic_every_image"] = all(r["srcnn_psnr"] > r["bicubic_psnr"] for r in per_photo
+                                               if r["scale"] in RESIDUAL_MEMBERS)
     return out
 
 
@@ -192,7 +221,7 @@ def evaluate(cfg: Config, runs: dict[str, common.Run], seed: int = 0, progress: 
         scale = SCALES[member]
         rows, _, ex = _score(images, scale, runs[member].net, round_8bit=True, keep=4)
         examples[member] = ex
-        rows = [{"scale": scale, "photo": r["image"], **{k: r[k] for k in PHOTO_COLUMNS[2:]}} for r in rows]
+        rows = [{"scale": member, "photo": r["image"], **{k: r[k] for k in PHOTO_COLUMNS[2:]}} for r in rows]
         mean = {k: float(np.mean([r[k] for r in rows])) for k in PHOTO_COLUMNS[2:]}
         table.append({"scale": member, "bicubic_psnr": mean["bicubic_psnr"], "srcnn_psnr": mean["srcnn_psnr"],
                       "gain_db": mean["srcnn_psnr"] - mean["bicubic_psnr"], "bicubic_ssim": mean["bicubic_ssim"],
@@ -240,7 +269,7 @@ def score_checkpoints(paths, cfg: Config, member: str) -> dict[str, list]:
     points = []
     for p in paths:
         ckpt = torch.load(p, map_location="cpu", weights_only=False)  # our own checkpoint files
-        net = SRCNN(f2=cfg.f2, residual=cfg.residual)
+        net = SRCNN(f2=cfg.f2, residual=is_residual(cfg, member))
         net.load_state_dict(ckpt["models"]["net"])
         points.append((int(ckpt["step"]), round(held_out_gain(net, SCALES[member], cfg), 3)))
     points.sort()
@@ -254,7 +283,8 @@ def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: t
     """The stored SRCNN of one scale, ready to use, in one call (never trains).
 
     Args:
-        scale: 2, 3, 4 or a member name ``"x2"``, ``"x3"``, ``"x4"``.
+        scale: 2, 3, 4 or a member name ``"x2"``, ``"x3"``, ``"x4"`` (the residual nets), or ``"x3_plain"`` (the
+            paper's form, no global skip; see :data:`SCALES`).
         profile, seed: which weight file (:func:`course_lib.experiments.common.weights_path`): the committed
             ``srcnn_x<scale>.pt`` for the fast profile at seed 0, else the user's weights folder.
         device: where to put it (default: :func:`course_lib.device.get_device`).
@@ -269,10 +299,10 @@ def load_srcnn(scale: int | str, profile: str = "fast", seed: int = 0, device: t
     """
     member = scale if isinstance(scale, str) else f"x{scale}"
     if member not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; the stored SRCNNs are for {sorted(SCALES.values())} "
+        raise ValueError(f"unknown scale {scale!r}; the stored SRCNNs are for {sorted(set(SCALES.values()))} "
                          f"(or {list(MEMBERS)})")
     cfg = Config.make(profile)
-    return common.load_stored(SRCNN(f2=cfg.f2, residual=cfg.residual), "super_resolution", f"srcnn_{member}",
+    return common.load_stored(SRCNN(f2=cfg.f2, residual=is_residual(cfg, member)), "super_resolution", f"srcnn_{member}",
                               profile, seed, member, device, f"SRCNN for {member}")
 
 

@@ -38,14 +38,13 @@ def show_examples(extras: dict, member: str, window: int = 96, photos=None):
 
     Args:
         extras: the second value :func:`course_lib.experiments.super_resolution.evaluate` returns.
-        member: ``"x2"``, ``"x3"`` or ``"x4"``.
+        member: ``"x2"``, ``"x3"``, ``"x4"`` or ``"x3_plain"``.
         photos: names of the photos to show (default: all).
     """
     import matplotlib.pyplot as plt
 
     images = extras["examples"][member]
-    scale = int(member[1:])
-    scores = {r["photo"]: r for r in extras["per_photo"] if r["scale"] == scale}
+    scores = {r["photo"]: r for r in extras["per_photo"] if r["scale"] == member}
     names = [p for p in images if photos is None or p in photos]
     fig, axes = plt.subplots(len(names), 3, figsize=(7, 2.4 * len(names)), squeeze=False, layout="constrained")
     for i, name in enumerate(names):
