@@ -17,7 +17,7 @@ from .data import official
 from .data.caltech import CALTECH_PHOTOS_FULL
 from .experiments import common
 
-CALTECH_DOWNLOAD = "Caltech-101, 9,145 images (131 MB), by torchvision.datasets.Caltech101"
+CALTECH_DOWNLOAD = "Caltech-101, 9,145 images, from CaltechDATA by torchvision.datasets.Caltech101"
 """The full profile's download for the experiments that train on Caltech photos (``Config.photos``); the uncapped
 colour-photo set is built from it on first use (:func:`course_lib.data.caltech.caltech_photos_full`)."""
 

@@ -198,7 +198,8 @@ def caltech_photos_full(root=None, download: bool = True) -> Path:
             or the extracted ``101_ObjectCategories/``, directly in ``root`` or in ``root/caltech101/`` (the
             ``torchvision.datasets.Caltech101`` layout).
         download: without a copy, download one with ``torchvision.datasets.Caltech101(root, download=True)``
-            (131 MB; the only download the full profile of notebooks 03 and 10 makes).
+            (CaltechDATA's zip, the images with their annotations; the image archive alone is 131 MB). The only
+            download the full profile of notebooks 03 and 10 makes.
 
     Returns:
         ``root/caltech_photos_full``, holding ``images.zip``, ``index.csv``, ``SHA256SUMS`` and a README (source and
@@ -221,7 +222,7 @@ def caltech_photos_full(root=None, download: bool = True) -> Path:
     except FileNotFoundError:
         if not download:
             raise DatasetError(f"no copy of Caltech-101 in {base}: {where}, or call with download=True "
-                               "(torchvision.datasets.Caltech101 downloads it, 131 MB).") from None
+                               "(torchvision.datasets.Caltech101 downloads it from CaltechDATA).") from None
         import torchvision
 
         try:
