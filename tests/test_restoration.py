@@ -260,7 +260,7 @@ def test_stored_restoration_weights_load():
     from course_lib.experiments import super_resolution as sr
 
     readme = (common.WEIGHTS_DIR / "README.md").read_text()
-    assert sr.MEMBERS == ("x2", "x3", "x4") and ip.MEMBERS == ("L2", "L2+adv") and dn.MEMBERS == ("dncnn",)
+    assert sr.MEMBERS == ("x2", "x3", "x4", "x3_plain") and ip.MEMBERS == ("L2", "L2+adv") and dn.MEMBERS == ("dncnn",)
     for module in (sr, ip, dn):
         name = module.__name__.rsplit(".", 1)[-1]
         cfg = module.Config.make("fast")
