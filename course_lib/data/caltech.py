@@ -227,7 +227,7 @@ def caltech_photos_full(root=None, download: bool = True) -> Path:
 
         try:
             torchvision.datasets.Caltech101(str(base), download=True)
-        except Exception as err:  # network, Google Drive quota, disk: say where a copy goes instead
+        except Exception as err:  # network, server, disk: say where a copy goes instead
             raise DatasetError(f"could not download Caltech-101 into {base} ({type(err).__name__}: {err}); "
                                f"{where} and call again.") from err
     images = dict(builder.iter_caltech(base))
