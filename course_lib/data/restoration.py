@@ -146,8 +146,8 @@ def apply_mask(image: torch.Tensor, mask: torch.Tensor, fill: float = 0.5) -> to
 
 # ----------------------------------------------------------------------------- the Caltech colour-photo set
 
-@lru_cache(maxsize=2)
-def _caltech_luma_cached(split: str, photos: str = "caltech_photos") -> torch.Tensor:
+@lru_cache(maxsize=3)  # train and test of the bundled set, train of the full one
+def _caltech_luma_cached(split: str, photos: str) -> torch.Tensor:
     from ..metrics import rgb_to_y
     from .caltech import photo_set
 
@@ -173,7 +173,7 @@ def caltech_luma(split: str = "train", photos: str = "caltech_photos") -> torch.
 
 
 @lru_cache(maxsize=3)
-def _caltech_sr_cached(split: str, scale: int, photos: str = "caltech_photos") -> tuple[torch.Tensor, torch.Tensor]:
+def _caltech_sr_cached(split: str, scale: int, photos: str) -> tuple[torch.Tensor, torch.Tensor]:
     hr = modcrop(_caltech_luma_cached(split, photos), scale).to(torch.float32) / 255.0
     up = torch.cat([bicubic_degrade(hr[i:i + 512], scale)[1] for i in range(0, len(hr), 512)])
     return torch.round(up * 255.0).to(torch.uint8), torch.round(hr * 255.0).to(torch.uint8)
@@ -247,8 +247,8 @@ def sr_crop_batches(up: torch.Tensor, hr: torch.Tensor, batch_size: int, patch_s
         yield torch.stack(xs), torch.stack(ys)
 
 
-@lru_cache(maxsize=2)
-def _caltech_small_cached(split: str, side: int, photos: str = "caltech_photos") -> torch.Tensor:
+@lru_cache(maxsize=3)
+def _caltech_small_cached(split: str, side: int, photos: str) -> torch.Tensor:
     from .caltech import photo_set
 
     images = photo_set(split, photos)[0]
