@@ -96,6 +96,14 @@ def test_caltech_photos_full_builds_from_a_copy_once_and_reuses_it(fake_caltech,
     stamp = (folder / "images.zip").stat().st_mtime_ns
     assert caltech.caltech_photos_full(root=base, download=False) == folder
     assert (folder / "images.zip").stat().st_mtime_ns == stamp  # not rebuilt
+    # a damaged built set says how to rebuild it where it lives, not how to restore the bundled copy from git
+    data = bytearray((folder / "index.csv").read_bytes())
+    data[-2] ^= 0x01
+    (folder / "index.csv").write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match=r"index\.csv is corrupt.*full profile's built set: delete that folder "
+                                           r"and call course_lib\.data\.caltech\.caltech_photos_full\(\) again") as err:
+        caltech.caltech_photos("train", root=folder)
+    assert "git checkout" not in str(err.value)
 
 
 def test_without_a_copy_it_says_where_to_put_one_or_downloads_with_torchvision(fake_caltech, tmp_path, monkeypatch):

@@ -53,7 +53,16 @@ _VERIFIED: set[tuple[str, int, int, str]] = set()
 """(path, size, mtime_ns, sha256) of the files already checked in this process."""
 
 
-def _restore_hint(name: str, file: str) -> str:
+def _restore_hint(name: str, file: str, folder: Path | None = None) -> str:
+    """How to mend a damaged file: the bundled copy (``folder`` None or ``datasets/<name>/``) comes back from git;
+    a copy elsewhere (``root=``, the full profile's built set) is rebuilt where it lives."""
+    if folder is not None and Path(folder).resolve() != dataset_dir(name).resolve():
+        if Path(folder).name == CALTECH_PHOTOS_FULL:
+            return (f" {folder} is the full profile's built set: delete that folder and call "
+                    "course_lib.data.caltech.caltech_photos_full() again to rebuild it (about 40 s from the "
+                    "Caltech-101 copy beside it).")
+        return (f" {folder} is a copy outside the course repository: rebuild it with `{_SOURCES[name]}` "
+                "(--out that folder) or copy it again from where it came from.")
     return (f" Restore it with `git checkout -- datasets/{name}/{file}` in the course repository, or rebuild the set "
             f"with `{_SOURCES[name]}`.")
 
@@ -73,7 +82,7 @@ def _verified(name: str, folder: Path, files) -> dict[str, str]:
     sums_file = folder / "SHA256SUMS"
     if not sums_file.is_file():
         raise DatasetError(f"{sums_file} is missing, so the {name} files cannot be verified." +
-                           _restore_hint(name, "SHA256SUMS"))
+                           _restore_hint(name, "SHA256SUMS", folder))
     sums = {}
     for line in sums_file.read_text().splitlines():
         if line.strip():
@@ -83,16 +92,16 @@ def _verified(name: str, folder: Path, files) -> dict[str, str]:
     for file in files:
         path = folder / file
         if file not in sums:
-            raise DatasetError(f"{file} is not listed in {sums_file}." + _restore_hint(name, "SHA256SUMS"))
+            raise DatasetError(f"{file} is not listed in {sums_file}." + _restore_hint(name, "SHA256SUMS", folder))
         if not path.is_file():
-            raise DatasetError(f"{name} file {path} is missing." + _restore_hint(name, file))
+            raise DatasetError(f"{name} file {path} is missing." + _restore_hint(name, file, folder))
         st = path.stat()
         key = (str(path.resolve()), st.st_size, st.st_mtime_ns, sums[file])
         if key not in _VERIFIED:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest != sums[file]:
                 raise DatasetError(f"{name} file {path} is corrupt: sha256 {digest[:16]}... does not match the "
-                                   f"expected {sums[file][:16]}..." + _restore_hint(name, file))
+                                   f"expected {sums[file][:16]}..." + _restore_hint(name, file, folder))
             _VERIFIED.add(key)
         out[file] = sums[file]
     return out
@@ -103,7 +112,7 @@ def _read_index(name: str, folder: Path, header: list[str]) -> list[dict[str, st
         rows = list(csv.DictReader(f))
     if not rows or list(rows[0]) != header:
         raise DatasetError(f"{folder / 'index.csv'} does not have the columns {header}." +
-                           _restore_hint(name, "index.csv"))
+                           _restore_hint(name, "index.csv", folder))
     return rows
 
 
@@ -118,11 +127,11 @@ def _decode_zip(name: str, path: Path, files: list[str], mode: str, size: int) -
         for i, file in enumerate(files):
             if file not in names:
                 raise DatasetError(f"{path} has no entry {file}, which index.csv lists." +
-                                   _restore_hint(name, path.name))
+                                   _restore_hint(name, path.name, path.parent))
             with Image.open(io.BytesIO(zf.read(file))) as im:
                 if im.size != (size, size) or im.mode != mode:
                     raise DatasetError(f"{path}:{file} is {im.mode} {im.size[0]} x {im.size[1]}, expected {mode} "
-                                       f"{size} x {size}." + _restore_hint(name, path.name))
+                                       f"{size} x {size}." + _restore_hint(name, path.name, path.parent))
                 arr = np.asarray(im.convert("L") if mode == "1" else im)
             out[i] = arr.reshape(size, size, channels)
     return out
@@ -140,10 +149,10 @@ def _caltech_all(folder: str, digests: tuple[str, ...]) -> tuple[np.ndarray, np.
         label = int(r["label"])
         if classes.setdefault(label, r["class"]) != r["class"] or r["split"] not in ("train", "test"):
             raise DatasetError(f"{folder_p / 'index.csv'} is inconsistent (label {label}: {r['class']!r}, split "
-                               f"{r['split']!r})." + _restore_hint(CALTECH_PHOTOS, "index.csv"))
+                               f"{r['split']!r})." + _restore_hint(CALTECH_PHOTOS, "index.csv", folder_p))
     if sorted(classes) != list(range(len(classes))):
         raise DatasetError(f"{folder_p / 'index.csv'}: labels are not 0 .. {len(classes) - 1}." +
-                           _restore_hint(CALTECH_PHOTOS, "index.csv"))
+                           _restore_hint(CALTECH_PHOTOS, "index.csv", folder_p))
     images = _decode_zip(CALTECH_PHOTOS, folder_p / "images.zip", [r["file"] for r in rows], "RGB", PHOTO_SIZE)
     images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
     labels = np.array([int(r["label"]) for r in rows], np.int64)
@@ -263,7 +272,7 @@ def _kodak_all(folder: str, digests: tuple[str, ...]) -> tuple[np.ndarray, ...]:
         with Image.open(Path(folder) / file) as im:
             if im.mode != "RGB" or sorted(im.size) != [512, 768]:
                 raise DatasetError(f"{Path(folder) / file} is {im.mode} {im.size}, expected RGB 768 x 512 or "
-                                   "512 x 768." + _restore_hint(KODAK24, file))
+                                   "512 x 768." + _restore_hint(KODAK24, file, Path(folder)))
             arr = np.asarray(im).copy()
         arr.setflags(write=False)
         out.append(arr)
@@ -332,7 +341,7 @@ def _e2m_index(folder: str, digests: tuple[str, ...]) -> tuple[list[dict[str, st
         photo_sizes = sorted({int(n.split("/")[0]) for n in zf.namelist()})
     if len(photo_sizes) != 1:
         raise DatasetError(f"{Path(folder) / 'photos.zip'} should hold one size of photos, has {photo_sizes}." +
-                           _restore_hint(EDGES2MOTORBIKES, "photos.zip"))
+                           _restore_hint(EDGES2MOTORBIKES, "photos.zip", Path(folder)))
     return rows, tuple(edge_sizes), photo_sizes[0]
 
 
