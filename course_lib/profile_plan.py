@@ -42,6 +42,9 @@ WORK: dict = {
     "super_resolution": (("patch_size", 2), ("batch_size", 1)),
     "inpainting": (("image_size", 2), ("batch_size", 1), ("base", 2)),
     "denoising": (("patch_size", 2), ("batch_size", 1), ("features", 2), ("depth", 1)),
+    # DnCNN-S has its own depth and patch side (the paper's 17 and 40 in every profile: denoising.member_config)
+    **{("denoising", m): (("dncnn_s_patch_size", 2), ("batch_size", 1), ("features", 2), ("dncnn_s_depth", 1))
+       for m in ("s15", "s25", "s50")},
 }
 _STEPS = {("dense_prediction", "sliding window"): "sw_steps", "dense_prediction": "dense_steps"}
 
@@ -52,6 +55,9 @@ estimate of the same step."""
 
 
 def _steps_of(cfg, experiment: str, member: str, members: list[str]) -> int | None:
+    module = common.experiment(experiment)
+    if hasattr(module, "member_config"):  # members with their own config (denoising: the DnCNN-S nets)
+        return module.member_config(cfg, member).steps
     field = _STEPS.get((experiment, member)) or _STEPS.get(experiment) or "steps"
     value = getattr(cfg, field, None)
     if isinstance(value, tuple):  # one entry per member (super-resolution: x2, x3, x4)

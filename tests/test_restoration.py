@@ -260,7 +260,7 @@ def test_stored_restoration_weights_load():
     from course_lib.experiments import super_resolution as sr
 
     readme = (common.WEIGHTS_DIR / "README.md").read_text()
-    assert sr.MEMBERS == ("x2", "x3", "x4", "x3_plain") and ip.MEMBERS == ("L2", "L2+adv") and dn.MEMBERS == ("dncnn",)
+    assert sr.MEMBERS == ("x2", "x3", "x4", "x3_plain") and ip.MEMBERS == ("L2", "L2+adv") and dn.MEMBERS == ("dncnn", "s15", "s25", "s50")
     for module in (sr, ip, dn):
         name = module.__name__.rsplit(".", 1)[-1]
         cfg = module.Config.make("fast")
@@ -312,7 +312,7 @@ def test_denoiser_and_context_encoder_retrain_and_loss_falls(tmp_path, monkeypat
     monkeypatch.setattr(dn, "caltech_grey", lambda split, photos="caltech_photos": _camera_tiles())
     monkeypatch.setattr(ip, "caltech_small", _small_colour)
     cfg = dn.Config.make("fast", steps=40, patch_size=24, batch_size=8, depth=4, features=16)
-    run = common.train(dn, cfg, progress=False)["dncnn"]
+    run = common.train(dn, cfg, members=["dncnn"], progress=False)["dncnn"]
     loss = run.meta["history"]["loss"][::10]
     assert run.meta["trained"] and (tmp_path / "dncnn.pt").is_file() and loss[-1] < 0.5 * loss[0], loss
     cfg = ip.Config.make("fast", steps=30, image_size=32, hole=16, side=40, base=8, batch_size=8, lr=2e-3)
