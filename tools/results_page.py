@@ -634,8 +634,8 @@ def section_restoration(results: dict, earlier: dict) -> str:
     paper = {r["sigma"]: r for r in dn.get("paper", [])}
     for row in dn["table"]:
         ref = paper.get(row["sigma"], {})
-        row["paper"] = (f"{num(ref['DnCNN-S'], 2)} / {num(ref['DnCNN-B'], 2)} / {num(ref['BM3D'], 2)}"
-                        if "DnCNN-B" in ref else "")
+        names = ("DnCNN-S (BSD68)", "DnCNN-B (BSD68)", "BM3D (BSD68)")
+        row["paper"] = " / ".join(num(ref[k], 2) for k in names) if all(k in ref for k in names) else ""
     goal = 0.5  # issue 12: DnCNN at least 0.5 dB above NL-means at every sigma
     specific = all(r.get("dncnn_s_psnr") is not None for r in dn["table"])
     best = "dncnn_s_psnr" if specific else "dncnn_psnr"
@@ -693,11 +693,12 @@ def section_restoration(results: dict, earlier: dict) -> str:
         f"{dn.get('images', 'Kodak24 grey')} (BT.601, rounded to 8 bits; "
         f"{len({r['image'] for r in dn.get('per_image', [])}) or 24} photos, never trained on), white Gaussian noise of σ on the 0-255 scale, "
         f"not clipped; PSNR in dB of the clipped outputs. Two kinds of DnCNN of {dcfg['depth']} layers × "
-        f"{dcfg['features']} channels (Zhang et al. 2017's grey size), each {dcfg['steps']:,} Adam steps of "
-        f"{dcfg['batch_size']} patches {dcfg['patch_size']} × {dcfg['patch_size']} cut from the grey Caltech-101 "
-        f"training photos"
-        + (f" ({train['precision']}, about {num(train['train_seconds'] / 60, 0)} min each on one CPU thread)"
-           if train.get("precision") and train.get("train_seconds") else "")
+        f"{dcfg['features']} channels (Zhang et al. 2017's grey size), each trained with Adam on {dcfg['batch_size']} "
+        f"patches {dcfg['patch_size']} × {dcfg['patch_size']} per step cut from the grey Caltech-101 training photos"
+        + (f" ({train['precision']}; " + ", ".join(
+            f"{m} {t['steps']:,} steps in {num(t['train_seconds'] / 60, 0)} min" for m, t in trains.items()
+            if isinstance(t, dict) and t.get("train_seconds") and t.get("steps"))
+           + " on one CPU thread)" if train.get("precision") and "dncnn" in trains else "")
         + f": one **blind** net over σ in [{num(dcfg['train_sigma'][0], 0)}, {num(dcfg['train_sigma'][1], 0)}] "
         "like DnCNN-B, and one **DnCNN-S** net per σ, trained at that σ alone (the paper's Table II compares those "
         "with BM3D). NL-means and TV are told σ, the TV weight is chosen on a training photo. The paper's numbers "
@@ -714,7 +715,7 @@ def section_restoration(results: dict, earlier: dict) -> str:
          if missed else f"Issue 12's goal, DnCNN at least {num(goal, 1)} dB above NL-means at every σ, is met"
          + (" by the DnCNN-S nets (" + " / ".join(f"{num(m, 2, True)}" for m in margins.values()) + " dB). "
             if specific else ". "))
-        + ("The blind net, at equal budget, is " + " / ".join(f"{num(m, 2, True)}" for m in blind_margins.values())
+        + ("The blind net, with the same recipe, is " + " / ".join(f"{num(m, 2, True)}" for m in blind_margins.values())
            + " dB from NL-means: one net for every σ spends its budget mostly on loud noise. " if specific else "")
         + "In the paper DnCNN-S is 0.6–0.7 dB above BM3D, which is itself above NL-means. What the course's runs "
         "lack: 160,000 training patches per net against the paper's several million, and training photos shrunk to "
