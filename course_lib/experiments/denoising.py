@@ -16,8 +16,9 @@ Sec. IV-A:
   against 30 patches/s of 50 x 50 for depth 20. On an AMD EPYC (Zen 4, AVX-512 BF16, no AMX) the bf16 +
   channels_last step takes about 1.0 s.)
 * ``"s15"``, ``"s25"``, ``"s50"`` -- **DnCNN-S**, one net per noise level, trained at that sigma alone (depth 17,
-  40 x 40 patches in every profile: ``cfg.dncnn_s_depth``, ``cfg.dncnn_s_patch_size``, :func:`member_config`); the paper's Table II compares these with BM3D.
-  Everything else (steps, batch, optimiser, photos, seed) is the blind net's.
+  40 x 40 patches in every profile: ``cfg.dncnn_s_depth``, ``cfg.dncnn_s_patch_size``, :func:`member_config`);
+  the paper's Table II compares these with BM3D. Steps: ``cfg.dncnn_s_steps``; everything else (batch,
+  optimiser, photos, seed) is the blind net's.
 
 **Data.** Training patches are random 40 x 40 crops (with one of the 8 flips/rotations each) of the Caltech-101
 colour-photo set's *training* split (:func:`course_lib.data.caltech.caltech_photos`), converted to grey
@@ -100,6 +101,15 @@ class Config(common.ExperimentConfig):
             DnCNN-S members train at their own sigma (:func:`member_config`).
         depth, features: the blind DnCNN's size (convolution layers, channels).
         patch_size: side of the blind net's random training crops (pixels).
+        steps, batch_size, lr: Adam steps of the blind net, patches per step, initial learning rate (cosine decay
+            to 0); batch and learning rate are the DnCNN-S members' too.
+        eval_images: score the first this many Kodak24 images (``None``: all 24).
+        eval_crop: side of the centred window of each image that is scored (``None``: whole image).
+        curve_sigma, curve_images: the held-out score of :func:`held_out_psnr`: that noise level on this
+            many photos of the Caltech test split (evenly spaced through it).
+        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
+            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
+            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
         dncnn_s_depth, dncnn_s_patch_size: depth and patch side of the DnCNN-S members (the paper's 17 and 40 in
             every profile); their width is ``features``.
         dncnn_s_steps: Adam steps of ``s15``, ``s25``, ``s50`` (in that order). The fast profile's ``s50`` has
@@ -109,15 +119,6 @@ class Config(common.ExperimentConfig):
 
     Raises:
         ValueError: ``dncnn_s_steps`` without one number per DnCNN-S member.
-        steps, batch_size, lr: Adam steps (of each member), patches per step, initial learning rate (cosine
-            decay to 0).
-        eval_images: score the first this many Kodak24 images (``None``: all 24).
-        eval_crop: side of the centred window of each image that is scored (``None``: whole image).
-        curve_sigma, curve_images: the held-out score of :func:`held_out_psnr`: that noise level on this
-            many photos of the Caltech test split (evenly spaced through it).
-        photos: the training photos: ``"caltech_photos"`` (the bundled set) or ``"caltech_photos_full"`` (the
-            full profile: every colour photo the filters keep, built from a downloaded Caltech-101 on first use,
-            :func:`course_lib.data.caltech.photo_set`); the test split is the same in both.
     """
 
     sigmas: tuple[int, ...] = SIGMAS
