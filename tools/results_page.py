@@ -643,7 +643,7 @@ def section_restoration(results: dict, earlier: dict) -> str:
     missed = [s for s, m in margins.items() if m < goal]
     blind_margins = {r["sigma"]: r["dncnn_psnr"] - r["nl_means_psnr"] for r in dn["table"]}
     trains = dn.get("train", {})
-    train = trains.get("dncnn", trains)  # results measured before the DnCNN-S members kept one record
+    train = trains.get("dncnn", {})
     return "\n".join([
         "## Notebook 10 — restoration", "",
         "Every network of notebook 10 trains on the 4,142 photos of the Caltech-101 training split "
