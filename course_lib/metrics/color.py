@@ -47,6 +47,12 @@ def ab_accuracy_curve(pred_ab: torch.Tensor, true_ab: torch.Tensor, max_threshol
     w = _pixel_weights(pixel_weights, err)
     err = err.flatten().cpu().numpy()
     thresholds = np.arange(0.0, max_threshold + step / 2, step)
+    if step == 1.0 and max_threshold == len(thresholds) - 1:
+        # whole thresholds: err <= t exactly when ceil(err) <= t, so a histogram of ceil(err) (pooled above the
+        # last threshold) gives the same counts as sorting, in linear time
+        bucket = np.minimum(np.ceil(err), len(thresholds)).astype(np.int64)
+        counts = np.cumsum(np.bincount(bucket, weights=w, minlength=len(thresholds) + 1))[:len(thresholds)]
+        return thresholds, counts / (max(1, err.size) if w is None else w.sum())
     if w is None:
         err.sort()
         return thresholds, np.searchsorted(err, thresholds, side="right") / max(1, err.size)
