@@ -149,6 +149,35 @@ def test_colourfulness():
         metrics.colourfulness(np.zeros((4, 4)))
 
 
+def test_quantize_by_grid_is_the_exact_nearest_bin():
+    """quantize_ab's grid path (AB_BINS lie on the 10-unit grid) gives the exact nearest bin, in gamut and far
+    outside it, and bins off the grid are compared with every pixel as nearest_bins does."""
+    gen = torch.Generator().manual_seed(0)
+    ab = torch.cat([torch.randn(3, 2, 16, 16, generator=gen) * 50, torch.randn(1, 2, 16, 16, generator=gen) * 150])
+    q = color.quantize_ab(ab, BINS)
+    points = ab.permute(0, 2, 3, 1).reshape(-1, 1, 2).double()
+    exact = (points - BINS.double()).norm(dim=-1)                    # P x Q, computed directly in float64
+    assert (exact.gather(1, q.reshape(-1, 1)).squeeze(1) <= exact.min(1).values + 1e-9).all()
+    off_grid = BINS + 0.5
+    assert torch.equal(color.quantize_ab(ab, off_grid), color.nearest_bins(ab, off_grid, 1)[0][:, 0])
+    assert color.quantize_ab(torch.zeros(0, 2, 4, 4), BINS).shape == (0, 4, 4)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ab_accuracy_curve_counts_each_threshold(weighted):
+    """The share of (weighted) pixels within each whole threshold, errors exactly on a threshold included."""
+    gen = torch.Generator().manual_seed(1)
+    true = torch.randn(2, 2, 8, 8, generator=gen) * 40
+    pred = true + torch.randn(2, 2, 8, 8, generator=gen) * 60
+    pred[:, 0, 0] = true[:, 0, 0] + torch.arange(8.0)                # errors of exactly 0, 1, ..., 7
+    pred[:, 1, 0] = true[:, 1, 0]
+    w = torch.rand(2, 8, 8, generator=gen) if weighted else torch.ones(2, 8, 8)
+    t, acc = metrics.ab_accuracy_curve(pred, true, pixel_weights=w if weighted else None)
+    err = (pred.double() - true.double()).norm(dim=1)
+    expected = [float((w.double() * (err <= x)).sum() / w.double().sum()) for x in t]
+    assert np.allclose(acc, expected, rtol=0, atol=1e-12)
+
+
 def test_ab_auc_and_mse():
     true = torch.zeros(1, 2, 4, 5)
     assert metrics.ab_accuracy_auc(true, true) == pytest.approx(1.0, abs=0.004)   # trapezoid at t = 0
