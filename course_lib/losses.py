@@ -274,23 +274,26 @@ def vae_loss(recon_logits: torch.Tensor, target: torch.Tensor, mu: torch.Tensor,
 
 def pix2pix_generator_loss(D: nn.Module, x: torch.Tensor, fake: torch.Tensor, target: torch.Tensor,
                            criterion: GANLoss, lambda_l1: float = 100.0, use_gan: bool = True,
-                           use_l1: bool = True) -> tuple[torch.Tensor, dict]:
+                           use_l1: bool = True, conditional: bool = True) -> tuple[torch.Tensor, dict]:
     """pix2pix's generator objective ``L_cGAN(G, D) + lambda * L_L1(G)`` (Isola et al. 2017, Eq. 4).
 
     The conditional discriminator sees the input and the output together, ``D(cat[x, G(x)])``
     (Eq. 1), and G wants it to answer "real"; the L1 term compares G(x) with the target ``y`` (Eq. 3).
-    ``use_gan=False`` gives the paper's "L1" row of Table 1, ``use_l1=False`` its "cGAN" row.
+    ``use_gan=False`` gives the paper's "L1" row of Table 1, ``use_l1=False`` its "cGAN" row;
+    ``conditional=False`` its unconditional "GAN" / "L1 + GAN" rows (Eq. 2: ``D(G(x))``, the output alone).
 
     Args:
-        D: conditional discriminator on ``in + out`` channels.
+        D: discriminator on ``in + out`` channels (conditional) or on the ``out`` channels alone.
         x, fake, target: ``N x C x H x W`` input, G(x) (with its graph) and ground truth, in [-1, 1].
         criterion: a :class:`GANLoss`.
+        conditional: whether D sees the input beside the output.
 
     Returns:
         ``(loss, {"G_gan": float, "G_l1": float})``.
     """
     zero = fake.new_zeros(())
-    gan = criterion(D(torch.cat([x, fake], 1)), True, for_discriminator=False) if use_gan else zero
+    seen = torch.cat([x, fake], 1) if conditional else fake
+    gan = criterion(D(seen), True, for_discriminator=False) if use_gan else zero
     l1 = F.l1_loss(fake, target) if use_l1 else zero
     return gan + lambda_l1 * l1, {"G_gan": gan.item(), "G_l1": l1.item()}
 

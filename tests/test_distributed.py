@@ -39,7 +39,7 @@ LOSS_TOL = 1e-5
 """Max abs difference of the logged losses (averaged over the ranks) of the separable step, 2 processes vs 1,
 relative to the loss (at least 1)."""
 
-TINY_P2P = dict(n_train=64, n_test=16, steps=6, batch_size=8)
+TINY_P2P = dict(n_train=64, n_test=16, steps=6, batch_size=8, lr_schedule=None)  # constant rate: per-process batches too
 TINY_CYCLE = dict(n_train=64, n_test=16, cycle_steps=6, batch_size=8, pool_size=4)
 TINY_DDPM = dict(steps_ddpm=6, n_train=64, batch_size=8, warmup=2)
 SEED = 1  # not 0: the fast profile's seed-0 weights are the committed files in the package
@@ -126,7 +126,7 @@ def pix2pix_cli(out: Path) -> dict:
                 assert main(["train", "pix2pix_ablation", "--member", "L1+cGAN", "--seed", str(SEED)]) == 0
     from course_lib.experiments import common
 
-    path = common.weights_path("pix2pix_shoes_L1cGAN", "fast", SEED)
+    path = common.weights_path("pix2pix_motorbikes_L1cGAN", "fast", SEED)
     return {"weights": str(path), "exists": path.is_file()}
 
 
@@ -340,7 +340,7 @@ def test_only_rank_0_writes_and_prints(two_processes):
     assert not (out / "weights_rank1").exists() or not any((out / "weights_rank1").rglob("*"))
     assert sorted(p.name for p in (out / "weights_rank0").iterdir()) == [
         "cyclegan_shoes_G_AB_fast_seed1.pt", "cyclegan_shoes_G_BA_fast_seed1.pt",
-        "diffusion_ddpm_fast_seed1.pt", "pix2pix_shoes_L1cGAN_fast_seed1.pt"]
+        "diffusion_ddpm_fast_seed1.pt", "pix2pix_motorbikes_L1cGAN_fast_seed1.pt"]
     printed0, printed1 = (out / "stdout_rank0.txt").read_text(), (out / "stdout_rank1.txt").read_text()
     assert "pix2pix_ablation L1+cGAN, seed 1: 6 steps" in printed0 and printed1 == ""
     assert "6/6 [" in printed0  # rank 0's progress bar (COURSE_PROGRESS=text: on standard output)

@@ -125,6 +125,14 @@ def test_weights_path_committed_only_for_fast_seed_0(monkeypatch, tmp_path):
     assert common.weights_path("x", "fast", 0).parent.parent.name == "course_lib"
     assert common.weights_path("x", "fast", 2) == tmp_path / "x_fast_seed2.pt"
     assert common.weights_path("x", "full", 0) == tmp_path / "x_full_seed0.pt"
+    # the seeds the course ships are found for loading, never written by training (a run of one's own wins)
+    shipped = common.WEIGHTS_DIR / "pix2pix_motorbikes_L1cGAN_seed1.pt"
+    assert shipped.is_file() and common.weights_path("pix2pix_motorbikes_L1cGAN", "fast", 1).parent == tmp_path
+    assert common.stored_weights_path("pix2pix_motorbikes_L1cGAN", "fast", 1) == shipped
+    own = common.weights_path("pix2pix_motorbikes_L1cGAN", "fast", 1)
+    own.write_bytes(b"")
+    assert common.stored_weights_path("pix2pix_motorbikes_L1cGAN", "fast", 1) == own
+    assert common.stored_weights_path("x", "fast", 2) == tmp_path / "x_fast_seed2.pt"
     assert common.train_command("pix2pix_ablation", "fast", 1) == \
         "python -m course_lib train pix2pix_ablation --profile fast --seed 1"
     assert common.train_command("pix2pix_ablation", "fast", 0, "L1+cGAN").endswith("--seed 0 --member L1+cGAN")

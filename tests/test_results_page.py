@@ -61,7 +61,9 @@ def test_every_result_records_the_command_that_made_it(inputs):
         record = data["record"]
         assert record["command"].startswith(f"python -m course_lib reproduce {name} --seed 0"), name
         assert record["rerun"] is True and record["date"] and record["machine"]["cpu_count"], name
-        assert data["experiment"] == name and data["table"], name
+        assert data["experiment"] == name and (data.get("table") or data.get("runs") and data["summary"]), name
+        if "runs" in data:  # measured over several seeds (rp.SEEDS): one table per seed, and their mean and sd
+            assert [r["seed"] for r in data["runs"]] == list(rp.SEEDS[name]) and all(r["table"] for r in data["runs"])
     for name, data in earlier.items():
         assert data["rerun"] is False, f"docs/results/earlier/{name}.json must say it was not re-run"
         commands = [data.get("command")] + [v.get("command") for v in data.values() if isinstance(v, dict)]

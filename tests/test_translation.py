@@ -45,6 +45,24 @@ def test_generator_loss_conditions_d_and_compares_with_the_target():
     assert math.isclose(loss.item(), math.log(2) + 50.0, rel_tol=1e-6)
     l1_only, p = pix2pix_generator_loss(_Probe(), x, fake, y, GANLoss(), use_gan=False)
     assert p["G_gan"] == 0 and math.isclose(l1_only.item(), 50.0)
+    D = _Probe(0.0)  # the unconditional GAN of Table 1's "GAN" rows: D sees the output alone
+    _, parts = pix2pix_generator_loss(D, x, fake, y, GANLoss("vanilla"), conditional=False)
+    assert torch.equal(D.seen[0], fake) and math.isclose(parts["G_gan"], math.log(2), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("member", A.MEMBERS)
+def test_each_objective_trains_what_table_1_says(member):
+    """L1 trains no discriminator; GAN and L1 + GAN give theirs the photo alone (3 channels), cGAN and
+    L1 + cGAN the edges and the photo (6); the L1 term is there exactly when the row's name says so."""
+    run = A.build(A.Config.make("fast", n_train=16, n_test=4, batch_size=4), member)
+    use_gan, use_l1, conditional = A.OBJECTIVES[member]
+    assert (run.use_gan, run.use_l1) == ("GAN" in member, "L1" in member) == (use_gan, use_l1)
+    assert run.D.conv0[0].in_channels == (6 if conditional else 3)
+    d_before = [p.detach().clone() for p in run.D.parameters()]
+    logs = A.train_step(run, next(run.batches()))
+    changed = any(not torch.equal(a, b) for a, b in zip(d_before, run.D.parameters()))
+    assert changed == use_gan and ("D" in logs) == use_gan
+    assert (logs["G_l1"] > 0) == use_l1 and (logs["G_gan"] > 0) == use_gan
 
 
 def test_cycle_and_identity_losses():
@@ -98,8 +116,14 @@ def test_metrics_for_translation():
 
 @pytest.fixture(scope="module")
 def small():
-    # lr 2e-3 (10x the paper's) so that a few steps show the loss falling
-    return A.Config.make("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
+    # lr 2e-3 (10x the paper's) so that a few steps show the loss falling; edges -> motorbikes at 64 x 64
+    return A.Config.make("fast", n_train=128, n_test=32, batch_size=8, lr=2e-3)
+
+
+@pytest.fixture
+def small_shoes():
+    # the CycleGAN runs (notebook 08) are still on the 32 x 32 edges -> shoes set
+    return cyclegan.Config.make("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
 
 
 def _fresh(module, cfg, member, seed=0):
@@ -114,8 +138,8 @@ def test_pix2pix_few_steps_reduce_the_l1_loss(small):
     assert "D" in hist and len(hist["D"]) == 25
 
 
-def test_cyclegan_few_steps_reduce_the_cycle_loss(small):
-    cfg = cyclegan.Config(**dict(small.as_dict(), cycle_steps=12))
+def test_cyclegan_few_steps_reduce_the_cycle_loss(small_shoes):
+    cfg = small_shoes.replace(cycle_steps=12)
     run = _fresh(cyclegan, cfg, "CycleGAN")
     hist = common.fit(cyclegan, run, progress=False)
     assert sum(hist["cycle"][-3:]) < 0.85 * sum(hist["cycle"][:3])
@@ -127,14 +151,38 @@ def _command_of(module_name: str):
     return re.compile(rf"python -m course_lib (reproduce|train) {module_name}\b")
 
 
+@pytest.fixture(scope="module")
+def motorbikes_scoring():
+    """The held-out edges -> motorbikes pairs and the photo judge's reference, computed once."""
+    return T.load_pairs(A.Config.make("fast"))[2], T.motorbike_reference()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("variant", A.MEMBERS)
-def test_stored_pix2pix_generators_load_and_beat_chance(small, variant):
-    run = common.load(A, A.Config.make("fast"), 0, members=[variant], progress=False)[variant]
+def test_stored_pix2pix_generators_load_and_beat_chance(variant, seed, motorbikes_scoring):
+    """Notebook 06's fifteen generators (five objectives, seeds 0-2) are shipped and load without training; all but
+    the unconditional GAN draw motorbikes (the judge reads a third or more as Motorbikes; chance 1/95) that follow
+    the input's edges better than a real photo of another motorbike does (edge F1 0.23). The GAN row's collapse is
+    a finding of notebook 06 (tests/test_pix2pix_findings.py)."""
+    run = common.load(A, A.Config.make("fast"), seed, members=[variant], progress=False)[variant]
     assert run.meta["trained"] is False and _command_of("pix2pix_ablation").search(run.meta["command"])
-    path = common.weights_path(run.stored["G"])
-    assert path == WEIGHTS_DIR / f"pix2pix_shoes_{variant.replace('+', '')}.pt" and path.stat().st_size < 2e6
-    scores = T.evaluate_shoes(run.G, T.load_pairs(small)[2])
-    assert scores["type_accuracy"] > 0.5  # chance is 1/3
+    assert run.meta["seed"] == seed and run.meta["steps"] == A.Config.make("fast").steps
+    path = common.stored_weights_path(run.stored["G"], "fast", seed)
+    name = f"pix2pix_motorbikes_{variant.replace('+', '')}" + ("" if seed == 0 else f"_seed{seed}")
+    assert path == WEIGHTS_DIR / f"{name}.pt" and path.stat().st_size < 4e6
+    scores = T.evaluate_motorbikes(run.G, *motorbikes_scoring)
+    assert 0 < scores["sharpness"] and 0 <= scores["duplicates"] <= 1 and scores["l1"] < 1
+    if variant != "GAN":
+        assert scores["judge_motorbike"] > 0.3 and scores["edge_f1"] > 0.3, scores
+
+
+def test_notebooks_07_and_08_still_find_the_shoes_generator():
+    """Notebooks 07 and 08 are still on edges -> shoes: their configs load notebook 06's former L1 + cGAN
+    generator (pix2pix_shoes_L1cGAN.pt), which stays shipped."""
+    cfg = patchgan_sizes.Config.make("fast")
+    run = common.load(A, cfg, 0, members=["L1+cGAN"], progress=False)["L1+cGAN"]
+    assert run.meta["trained"] is False and run.stored["G"] == "pix2pix_shoes_L1cGAN"
+    assert T.evaluate_shoes(run.G, T.load_pairs(cfg)[2])["type_accuracy"] > 0.5  # chance is 1/3
 
 
 def test_patchgan_sizes_reuses_notebook_06s_generator_for_the_default_patch():
@@ -164,7 +212,7 @@ def _float_weights(run, role):
     return torch.cat([p.detach().flatten() for p in run.models[role].state_dict().values() if p.is_floating_point()])
 
 
-def test_training_repeats_exactly_with_the_same_seed(small, monkeypatch, tmp_path):
+def test_training_repeats_exactly_with_the_same_seed(small, small_shoes, monkeypatch, tmp_path):
     """The stored generators are reproducible only if a seed fixes everything (weights, batches, dropout, pool):
     `python -m course_lib train` (common.train) twice with one seed gives the same weights."""
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
@@ -177,8 +225,8 @@ def test_training_repeats_exactly_with_the_same_seed(small, monkeypatch, tmp_pat
     first, again, other = weights(7), weights(7), weights(8)
     assert torch.equal(first, again)
     assert not torch.allclose(first, other)
-    assert (tmp_path / "pix2pix_shoes_L1cGAN_fast_seed7.pt").is_file()
-    cfg = cyclegan.Config(**dict(small.as_dict(), n_train=128, cycle_steps=2))
+    assert (tmp_path / "pix2pix_motorbikes_L1cGAN_fast_seed7.pt").is_file()
+    cfg = small_shoes.replace(n_train=128, cycle_steps=2)
     m1, m2 = (common.train(cyclegan, cfg, 7, progress=False)["CycleGAN"] for _ in range(2))
     for role in ("G_AB", "G_BA", "D_A", "D_B"):
         for a, b in zip(m1.models[role].state_dict().values(), m2.models[role].state_dict().values()):
@@ -207,7 +255,8 @@ def test_notebook_06_training_step_is_the_librarys(small, member):
     """Notebook 06's pix2pix_train_step (D: real vs fake pair, halved; G: cGAN + lambda L1) and A.train_step give
     the same losses and the same updated G and D, step after step, from the same seeded state and batches."""
     step = cell_namespace("06_pix2pix.ipynb", defines="pix2pix_train_step", preamble=NOTEBOOK_IMPORTS)["pix2pix_train_step"]
-    run_nb, run_lib = _fresh(A, small, member), _fresh(A, small, member)
+    cfg = small.replace(steps=4)  # the learning rate decays from step 2: the schedules are stepped alike too
+    run_nb, run_lib = _fresh(A, cfg, member), _fresh(A, cfg, member)
     batches = run_lib.batches()
     for i in range(3):
         batch = next(batches)
@@ -217,7 +266,9 @@ def test_notebook_06_training_step_is_the_librarys(small, member):
         logs_lib = A.train_step(run_lib, batch)
         assert logs_nb == logs_lib
     _same_state(run_nb, run_lib)
-    assert not torch.equal(_float_weights(run_nb, "G"), _float_weights(_fresh(A, small, member), "G"))
+    assert run_nb.opt_G.param_groups[0]["lr"] == run_lib.opt_G.param_groups[0]["lr"] < cfg.lr
+    assert run_nb.opt_D.param_groups[0]["lr"] == run_lib.opt_D.param_groups[0]["lr"]
+    assert not torch.equal(_float_weights(run_nb, "G"), _float_weights(_fresh(A, cfg, member), "G"))
 
 
 def test_notebook_06_forward_passes_are_the_librarys(small):
@@ -248,11 +299,11 @@ def test_notebook_07_patchgan_forward_and_measured_patch_are_the_librarys():
 
 
 @pytest.mark.parametrize("module", [cyclegan, cyclegan_identity])
-def test_notebook_08_training_step_is_the_librarys(small, module):
+def test_notebook_08_training_step_is_the_librarys(small_shoes, module):
     """Notebook 08's cyclegan_train_step (both generators, cycle and identity terms, image pools, schedules) and
     the library's train_step give the same losses and the same updated networks, pools and learning rates."""
     step = cell_namespace("08_cyclegan.ipynb", defines="cyclegan_train_step", preamble=NOTEBOOK_IMPORTS)["cyclegan_train_step"]
-    cfg = module.Config(**dict(small.as_dict(), n_train=128, cycle_steps=4, pool_size=20))
+    cfg = module.Config(**dict(small_shoes.as_dict(), n_train=128, cycle_steps=4, pool_size=20))
     (member,) = module.MEMBERS
     run_nb, run_lib = _fresh(module, cfg, member), _fresh(module, cfg, member)
     batches = run_lib.batches()

@@ -196,7 +196,7 @@ class Run:
 
     Attributes:
         models: the networks by role (``{"G": ..., "D": ...}``); reach them as attributes (``run.G``).
-        stored: role -> weight-file stem of the networks that are stored (``{"G": "pix2pix_shoes_L1"}``).
+        stored: role -> weight-file stem of the networks that are stored (``{"G": "pix2pix_motorbikes_L1"}``).
         steps: optimisation steps of a full training.
         batches: called once by :func:`train`; returns an endless iterator of batches for ``train_step``
             (lazy, so loading stored weights never builds the training set).
@@ -240,11 +240,25 @@ def user_weights_dir() -> Path:
 
 
 def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
-    """The weight file of ``stem``: ``course_lib/weights/<stem>.pt`` for the fast profile at seed 0 (the
-    committed files the notebooks load); ``<user_weights_dir()>/<stem>_<profile>_seed<seed>.pt`` otherwise."""
+    """Where training writes the weight file of ``stem``: ``course_lib/weights/<stem>.pt`` for the fast profile at
+    seed 0 (the committed files the notebooks load), ``<user_weights_dir()>/<stem>_<profile>_seed<seed>.pt``
+    otherwise. Loading looks in :func:`stored_weights_path`, which also finds the other seeds the course ships."""
     if profile == "fast" and seed == 0:
         return WEIGHTS_DIR / f"{stem}.pt"
     return user_weights_dir() / f"{stem}_{profile}_seed{seed}.pt"
+
+
+def stored_weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
+    """Where loading finds the weight file of ``stem``: :func:`weights_path` when that file exists (seed 0 of the
+    fast profile, or a run of one's own), else ``course_lib/weights/<stem>_seed<seed>.pt`` for a fast-profile seed
+    the course ships (notebook 06's ablation ships seeds 1 and 2), else :func:`weights_path` (missing: train-or-load
+    trains it there). Training never writes the shipped seeds' files, so a test or a retrain at seed 1 leaves them
+    as they are."""
+    path = weights_path(stem, profile, seed)
+    shipped = WEIGHTS_DIR / f"{stem}_seed{seed}.pt"
+    if not path.is_file() and profile == "fast" and seed != 0 and shipped.is_file():
+        return shipped
+    return path
 
 
 def train_command(name: str, profile: str = "fast", seed: int = 0, member: str | None = None,
@@ -283,7 +297,7 @@ def load_stored(net, name: str, stem: str, profile: str = "fast", seed: int = 0,
     from ..checkpoints import load_weights
     from ..device import get_device
 
-    path = weights_path(stem, profile, seed)
+    path = stored_weights_path(stem, profile, seed)
     if not path.is_file():
         raise FileNotFoundError(f"no stored {what or stem} at {path}: make it with "
                                 f"`{train_command(name, profile, seed, member)}`")
@@ -647,7 +661,7 @@ def load(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | Non
     for member in _select(module, cfg, members):
         seed_everything(seed)
         run = module.build(cfg, member, seed)
-        paths = {role: weights_path(stem, cfg.profile, seed) for role, stem in run.stored.items()}
+        paths = {role: stored_weights_path(stem, cfg.profile, seed) for role, stem in run.stored.items()}
         if retrain or not all(p.is_file() for p in paths.values()):
             runs.update(train(module, cfg, seed, members=[member], progress=progress))
             continue
