@@ -34,7 +34,7 @@ from torch import nn
 
 from .experiments.common import ExperimentConfig, fast_full
 from .models.init import init_weights
-from .models.pix2pix import SCALED_FAMILY_32, PatchDiscriminator, define_D, define_G
+from .models.pix2pix import SCALED_FAMILY_32, SCALED_FAMILY_64, PatchDiscriminator, define_D, define_G
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,10 @@ def build_generator(cfg: TranslationConfig, in_channels: int = 1, out_channels: 
 
 def build_discriminator(cfg: TranslationConfig, in_channels: int, name: str | None = None) -> nn.Module:
     """The discriminator ``name`` (default ``cfg.discriminator``), initialised N(0, 0.02): a scaled PatchGAN
-    at 32 px (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_32`), ``"basic"`` / ``"pixel"``, or one of the
-    paper's ``"16x16"``, ``"70x70"``, ``"286x286"`` (``n_layers`` 1, 3, 5) at 256 px.
+    at 32 px (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_32`), the ``"4x4"`` of the 64 px family
+    (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_64`), ``"basic"`` / ``"pixel"``, or one of the paper's
+    ``"16x16"``, ``"70x70"``, ``"286x286"`` (``NLayerDiscriminator`` with ``n_layers`` 1, 3, 5; receptive fields in
+    pixels at any image size).
 
     Raises:
         ValueError: for an unknown name.
@@ -173,6 +175,8 @@ def build_discriminator(cfg: TranslationConfig, in_channels: int, name: str | No
     name = name or cfg.discriminator
     if name in SCALED_FAMILY_32:
         return init_weights(PatchDiscriminator(in_channels, SCALED_FAMILY_32[name], cfg.ndf, "batch"))
+    if name == "4x4":
+        return init_weights(PatchDiscriminator(in_channels, SCALED_FAMILY_64[name], cfg.ndf, "batch"))
     if name in ("basic", "pixel"):
         return define_D(name, in_channels, cfg.ndf)
     n = {"16x16": 1, "70x70": 3, "286x286": 5}.get(name)

@@ -245,12 +245,12 @@ def test_06_answer_is_the_notebooks_check():
     assert checked == [stated("06_pix2pix", 1)]
 
 
-def test_07_stride2_layers_for_a_whole_32px_image():
+def test_07_stride2_layers_for_a_whole_64px_image():
     from course_lib.models.pix2pix import NLayerDiscriminator
     from course_lib.receptive_field import receptive_field
 
     sizes = {n: receptive_field(NLayerDiscriminator(2, n_layers=n)).size for n in range(1, 6)}
-    assert stated("07_patchgan_sizes", 1) == min(n for n, size in sizes.items() if size > 32)
+    assert stated("07_patchgan_sizes", 1) == min(n for n, size in sizes.items() if size > 64)
     assert all(size == 9 * 2 ** n - 2 for n, size in sizes.items())  # the general formula the key gives
 
 

@@ -15,7 +15,8 @@ from course_lib.experiments import common, cyclegan, cyclegan_identity, patchgan
 from course_lib.experiments import pix2pix_ablation as A
 from course_lib.losses import GANLoss, cycle_consistency_loss, identity_loss, pix2pix_generator_loss
 from course_lib.metrics import pixel_scores, recognizer_accuracy
-from course_lib.models.pix2pix import SCALED_FAMILY_32, PatchDiscriminator, scaled_patchgan_family
+from course_lib.models.pix2pix import (SCALED_FAMILY_32, SCALED_FAMILY_64, NLayerDiscriminator, PatchDiscriminator,
+                                      scaled_patchgan_family)
 from course_lib.receptive_field import receptive_field
 from notebook_cells import cell_namespace
 
@@ -74,16 +75,32 @@ def test_cycle_and_identity_losses():
 
 
 def test_scaled_patchgan_family_matches_the_paper_ratios():
-    fam = scaled_patchgan_family(32, 2, ndf=4)
-    sizes = [receptive_field(d).size for d in fam.values()]
-    assert sizes == [1, 2, 10, 34]
     paper = [1, 16, 70, 286]
-    for ours, theirs in zip(sizes[1:], paper[1:]):
-        assert abs(ours / 32 - theirs / 256) / (theirs / 256) < 0.16
+    for side, family_dict, expected in [(32, SCALED_FAMILY_32, [1, 2, 10, 34]), (64, SCALED_FAMILY_64, [1, 4, 16, 70])]:
+        fam = scaled_patchgan_family(side, 2, ndf=4)
+        sizes = [receptive_field(d).size for d in fam.values()]
+        assert sizes == expected and list(fam) == list(family_dict)
+        for ours, theirs in zip(sizes[1:], paper[1:]):
+            assert abs(ours / side - theirs / 256) / (theirs / 256) < 0.16, (side, ours)
     assert [receptive_field(d).size for d in scaled_patchgan_family(256, 6, ndf=2).values()] == paper
-    assert set(SCALED_FAMILY_32) == set(fam)
+    with pytest.raises(ValueError, match="not 48"):
+        scaled_patchgan_family(48, 2)
     with pytest.raises(ValueError):
         PatchDiscriminator(2, [(4, 2)])
+
+
+def test_the_64px_family_trains_the_papers_own_16_and_70():
+    """At 64 px the 16 x 16 and 70 x 70 members are built as the paper's NLayerDiscriminator (n_layers 1 and 3; the
+    same layers and parameter count as the family's PatchDiscriminator), the 4 x 4 as a PatchDiscriminator."""
+    cfg = patchgan_sizes.Config.make("fast")
+    fam = scaled_patchgan_family(64, 6, ndf=cfg.ndf)
+    for name in ("16x16", "70x70"):
+        D = T.build_discriminator(cfg, 6, name)
+        assert isinstance(D, NLayerDiscriminator) and receptive_field(D).size == receptive_field(fam[name]).size
+        assert sum(p.numel() for p in D.parameters()) == sum(p.numel() for p in fam[name].parameters())
+    D = T.build_discriminator(cfg, 6, "4x4")
+    assert isinstance(D, PatchDiscriminator) and receptive_field(D).size == 4
+    assert D(torch.zeros(2, 6, 64, 64)).shape == (2, 1, 32, 32)
 
 
 def test_linear_decay_schedule():
@@ -176,10 +193,10 @@ def test_stored_pix2pix_generators_load_and_beat_chance(variant, seed, motorbike
         assert scores["judge_motorbike"] > 0.3 and scores["edge_f1"] > 0.3, scores
 
 
-def test_notebooks_07_and_08_still_find_the_shoes_generator():
-    """Notebooks 07 and 08 are still on edges -> shoes: their configs load notebook 06's former L1 + cGAN
-    generator (pix2pix_shoes_L1cGAN.pt), which stays shipped."""
-    cfg = patchgan_sizes.Config.make("fast")
+def test_notebook_08_still_finds_the_shoes_generator():
+    """Notebook 08 is still on edges -> shoes: its config loads notebook 06's former L1 + cGAN generator
+    (pix2pix_shoes_L1cGAN.pt), which stays shipped."""
+    cfg = cyclegan.Config.make("fast")
     run = common.load(A, cfg, 0, members=["L1+cGAN"], progress=False)["L1+cGAN"]
     assert run.meta["trained"] is False and run.stored["G"] == "pix2pix_shoes_L1cGAN"
     assert T.evaluate_shoes(run.G, T.load_pairs(cfg)[2])["type_accuracy"] > 0.5  # chance is 1/3
@@ -187,13 +204,20 @@ def test_notebooks_07_and_08_still_find_the_shoes_generator():
 
 def test_patchgan_sizes_reuses_notebook_06s_generator_for_the_default_patch():
     cfg = patchgan_sizes.Config.make("fast")
-    assert patchgan_sizes.members(cfg) == ["1x1 (PixelGAN)", "2x2", "34x34"]  # not the 10 x 10: one file, not two
+    assert (cfg.dataset, cfg.size, cfg.discriminator) == ("motorbikes", 64, "16x16")
+    assert patchgan_sizes.members(cfg) == ["1x1 (PixelGAN)", "4x4", "70x70"]  # not the 16 x 16: one file, not two
     stems = {m: patchgan_sizes.build(cfg, m).stored["G"] for m in patchgan_sizes.members(cfg)}
-    assert stems == {"1x1 (PixelGAN)": "patchgan_1x1", "2x2": "patchgan_2x2", "34x34": "patchgan_34x34"}
+    assert stems == {"1x1 (PixelGAN)": "patchgan_motorbikes_1x1", "4x4": "patchgan_motorbikes_4x4",
+                     "70x70": "patchgan_motorbikes_70x70"}
     for stem in stems.values():
-        assert common.weights_path(stem).is_file()
-    assert not (WEIGHTS_DIR / "patchgan_10x10.pt").exists()
-    assert A.build(cfg, "L1+cGAN").stored["G"] == "pix2pix_shoes_L1cGAN"
+        for seed in (0, 1, 2):
+            assert common.stored_weights_path(stem, "fast", seed).is_file(), (stem, seed)
+    assert not list(WEIGHTS_DIR.glob("patchgan_motorbikes_16x16*"))
+    assert A.build(cfg, "L1+cGAN").stored["G"] == "pix2pix_motorbikes_L1cGAN"
+    # paired by seed: every member starts from the L1 + cGAN run's generator
+    for m in patchgan_sizes.members(cfg):
+        G0, G1 = patchgan_sizes.build(cfg, m, 1).G, A.build(cfg, "L1+cGAN", 1).G
+        assert all(torch.equal(a, b) for a, b in zip(G0.state_dict().values(), G1.state_dict().values())), m
 
 
 @pytest.mark.parametrize("module,stems", [(cyclegan, ("cyclegan_shoes_G_AB", "cyclegan_shoes_G_BA")),
@@ -288,12 +312,23 @@ def test_notebook_06_forward_passes_are_the_librarys(small):
 
 def test_notebook_07_patchgan_forward_and_measured_patch_are_the_librarys():
     ns = cell_namespace("07_patchgan_sizes.ipynb", defines="measured_patch", preamble=NOTEBOOK_IMPORTS)
-    x, y = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32)
-    for name, D in scaled_patchgan_family(32, 2, ndf=4).items():
-        D.eval()
-        assert torch.equal(ns["patchgan_forward"](D, x, y), D(torch.cat([x, y], 1))), name
-        side = receptive_field(D).size
-        assert ns["measured_patch"](D) == (side, side), name
+    walk = cell_namespace("07_patchgan_sizes.ipynb", defines="receptive_field_by_layers",
+                          preamble=NOTEBOOK_IMPORTS)["receptive_field_by_layers"]
+    x, y = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
+    for side, channels in ((32, 1), (64, 3)):
+        for name, D in scaled_patchgan_family(side, 2 * channels, ndf=4).items():
+            D.eval()
+            if side == 64:
+                assert torch.equal(ns["patchgan_forward"](D, x, y), D(torch.cat([x, y], 1))), name
+            rf = receptive_field(D).size
+            assert ns["measured_patch"](D) == (rf, rf), name
+            layers = walk(D)
+            assert layers[-1][-1] == rf and len(layers) == len(D.convs), name
+    for n_layers in (1, 3, 5):  # the paper's 16, 70, 286; the jump doubles at each stride-2 layer
+        D = NLayerDiscriminator(6, ndf=2, n_layers=n_layers)
+        layers = walk(D)
+        assert [j for _, _, _, j, _ in layers] == [2 ** i for i in range(n_layers)] + [2 ** n_layers] * 2
+        assert layers[-1][-1] == 9 * 2 ** n_layers - 2
     D = scaled_patchgan_family(256, 2, ndf=2)["70x70"]
     assert ns["measured_patch"](D, side=160) == (70, 70)
 

@@ -263,10 +263,10 @@ def findings(rows) -> dict:
     return out
 
 
-def findings_over_seeds(tables) -> dict:
-    """:func:`findings` of each seed's table (a list, one table per seed, paired by seed: the same initial
-    generator and batch order for every objective) and, for each yes/no finding, whether it holds at every seed
-    (``"every_seed"``) and at how many (``"seeds_holding"``)."""
+def findings_over_seeds(tables, findings=findings) -> dict:
+    """``findings`` (default: this module's :func:`findings`) of each seed's table (a list, one table per seed,
+    paired by seed: the same initial generator and batch order for every objective) and, for each yes/no finding,
+    whether it holds at every seed (``"every_seed"``) and at how many (``"seeds_holding"``)."""
     each = [findings(t) for t in tables]
     flags = [k for k, v in each[0].items() if isinstance(v, bool)]
     return {"per_seed": each, "every_seed": {k: all(f[k] for f in each) for k in flags},

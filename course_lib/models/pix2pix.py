@@ -174,6 +174,18 @@ SCALED_FAMILY_32 = {
 (Isola et al. 2017, Sec. 4.4, Table 3), and one pixel for the PixelGAN. "34x34" is
 ``NLayerDiscriminator(n_layers=2)``."""
 
+SCALED_FAMILY_64 = {
+    "1x1 (PixelGAN)": [(1, 1), (1, 1), (1, 1)],
+    "4x4": [(4, 2), (1, 1), (1, 1)],
+    "16x16": [(4, 2), (4, 1), (4, 1)],
+    "70x70": [(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)],
+}
+"""The PatchGAN family at 64 x 64 (edges -> motorbikes): receptive fields 1, 4, 16 and 70 pixels, i.e. 1/64,
+1/16, 0.25 and 1.09 of the image side -- the paper's 1/256, 16/256 = 1/16, 70/256 = 0.27 and 286/256 = 1.12
+(Isola et al. 2017, Sec. 4.4, Table 3). "16x16" and "70x70" are the paper's own ``NLayerDiscriminator``
+with ``n_layers`` 1 and 3 (the same layers, written as convolutions), so at 64 px the paper's 16 x 16 and
+70 x 70 discriminators play the roles its 70 x 70 and 286 x 286 play at 256 px."""
+
 PAPER_FAMILY = {"1x1 (PixelGAN)": 0, "16x16": 1, "70x70": 3, "286x286": 5}
 """The paper's family at 256 x 256: PixelGAN (0 here) and ``n_layers`` 1, 3, 5."""
 
@@ -402,7 +414,8 @@ def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, nor
     """The four discriminators of the PatchGAN size ablation, by name, initialised N(0, 0.02).
 
     ``image_size=256``: the paper's exact four (PixelGAN, ``n_layers`` 1, 3, 5: 1, 16, 70, 286).
-    ``image_size=32``: :data:`SCALED_FAMILY_32`, the same patch-to-image ratios at 32 x 32.
+    ``image_size=64``: :data:`SCALED_FAMILY_64`, the same patch-to-image ratios at 64 x 64 (edges -> motorbikes).
+    ``image_size=32``: :data:`SCALED_FAMILY_32`, the same ratios at 32 x 32 (the earlier edges -> shoes runs).
 
     Raises:
         ValueError: for another size.
@@ -410,10 +423,11 @@ def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, nor
     if image_size == 256:
         return {name: define_D("pixel" if n == 0 else "n_layers", in_channels, ndf, n_layers=max(n, 1), norm=norm)
                 for name, n in PAPER_FAMILY.items()}
-    if image_size == 32:
-        return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm))
-                for name, convs in SCALED_FAMILY_32.items()}
-    raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and 32 x 32 (scaled), not {image_size}")
+    scaled = {32: SCALED_FAMILY_32, 64: SCALED_FAMILY_64}.get(image_size)
+    if scaled is None:
+        raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and scaled to 64 x 64 and 32 x 32, "
+                         f"not {image_size}")
+    return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm)) for name, convs in scaled.items()}
 
 
 # --- the image pool (CycleGAN) ---------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Notebook 07: the findings the notebook states about the PatchGAN size ablation on edges -> motorbikes, checked on
+the stored generators (three sizes x seeds 0, 1, 2, and notebook 06's L1 + cGAN generators for the 16 x 16 row), the
+held-out curves recorded with them, and the answer key of the notebook's checkable exercise."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_lib.experiments import common
+from course_lib.experiments import patchgan_sizes as S
+
+pytestmark = pytest.mark.slow
+SEEDS = (0, 1, 2)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    """The notebook's own tables: S.evaluate of each seed's stored generators, loaded as the notebook loads them
+    (common.load, never training)."""
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    cfg = S.Config.make("fast")
+    out = {}
+    for seed in SEEDS:
+        runs = common.load(S, cfg, seed, retrain=False, progress=False)
+        assert sorted(runs) == sorted(S.members(cfg)) and not any(r.meta["trained"] for r in runs.values())
+        out[seed] = (S.evaluate(cfg, runs, seed=seed, progress=False), runs)
+    return out
+
+
+def test_findings_are_what_the_notebook_says(tables):
+    """FINDINGS_STATED is what notebook 07's text says of its table at every seed (True: holds at all three; False:
+    fails at one or more); a retrain or a refactor that changes one fails here until the text is revisited."""
+    found = S.findings_over_seeds([tables[s][0][0] for s in SEEDS])
+    assert found["per_seed"] == [S.findings(tables[s][0][0]) for s in SEEDS]
+    assert S.FINDINGS_STATED, "notebook 07 states findings; FINDINGS_STATED lists them"
+    stated = {k: found["every_seed"][k] for k in S.FINDINGS_STATED}
+    assert stated == S.FINDINGS_STATED, found["seeds_holding"]
+
+
+def test_the_table_is_the_family_in_order(tables):
+    """One row per discriminator, smallest patch first, beside the paper's row of the same patch-to-image ratio; the
+    16 x 16 row is notebook 06's L1 + cGAN generator (same file, same scores), and the real photos sit at the floor."""
+    from course_lib.experiments import pix2pix_ablation as A
+
+    cfg = S.Config.make("fast")
+    rows, extras = tables[0][0]
+    assert [r["discriminator"] for r in rows] == S.family(cfg)
+    assert [r["receptive_field"] for r in rows] == [1, 4, 16, 70]
+    assert [r["paper_patch"] for r in rows] == list(S.PAPER_FCN_SCORES)
+    for r in rows:
+        assert abs(r["patch_to_image"] - r["paper_patch_to_image"]) < 0.05 or r["receptive_field"] == 1
+        assert r["frechet"] > extras["real photos"]["frechet"]
+    ab = common.load(A, A.Config.make("fast"), 0, members=["L1+cGAN"], retrain=False, progress=False)
+    ab_row = next(r for r in A.evaluate(A.Config.make("fast"), ab, seed=0, progress=False)[0] if r["objective"] == "L1+cGAN")
+    default = next(r for r in rows if r["discriminator"] == cfg.discriminator)
+    assert default["frechet"] == pytest.approx(ab_row["frechet"]) and default["edge_f1"] == pytest.approx(ab_row["edge_f1"])
+
+
+def test_stored_weights_record_their_held_out_curve(tables):
+    """Each stored generator records the score-vs-steps curve of its training (every 1,000 steps; the last point the
+    stored weights themselves, scored again here), its command, precision and wall-clock time."""
+    cfg = S.Config.make("fast")
+    rows0 = {r["discriminator"]: r for r in tables[0][0][0]}
+    for seed in SEEDS:
+        for name, run in tables[seed][1].items():
+            curve = run.meta["held_out_curve"]
+            assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, name)
+            assert all(len(curve[k]) == len(curve["step"]) for k in ("frechet", "judge_motorbike", "edge_f1", "l1"))
+            assert run.meta["command"] == common.train_command("patchgan_sizes", "fast", seed, name, "bf16")
+            assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
+            if seed == 0:
+                assert curve["frechet"][-1] == pytest.approx(rows0[name]["frechet"], abs=1e-3), name
+                assert curve["edge_f1"][-1] == pytest.approx(rows0[name]["edge_f1"], abs=1e-3), name
+
+
+def test_exercise_2_key_is_the_tables_answer(tables):
+    """docs/answer_keys/07_patchgan_sizes.md's answer to exercise 2 (the lowest mean Fréchet distance, and whether its
+    lead is clear) is what the notebook's check computes from the mean over seeds of the stored generators' table."""
+    key = (ROOT / "docs" / "answer_keys" / "07_patchgan_sizes.md").read_text()
+    section = key[key.index("## Exercise 2"):]
+    stated = ast.literal_eval(re.search(r"^\*\*Answer:\*\* `(.+)`\s*$", section, re.M).group(1))
+    ranked = sorted(common.summarize_seeds([tables[s][0][0] for s in SEEDS]), key=lambda r: r["frechet"])
+    lead = ranked[1]["frechet"] - ranked[0]["frechet"]
+    assert stated == (ranked[0]["discriminator"], lead > ranked[0]["frechet_sd"] + ranked[1]["frechet_sd"])
