@@ -50,8 +50,9 @@ class TranslationConfig(ExperimentConfig):
             64 or 128) or ``"facades"`` (official download, 256).
         size: image side in pixels.
         generator: :func:`~course_lib.models.pix2pix.define_G` name (``"unet_32"``, ``"unet_256"``, ...).
-        discriminator: a key of :data:`~course_lib.models.pix2pix.SCALED_FAMILY_32` (at 32) or
-            ``"basic"`` (70 x 70 at 256).
+        discriminator: a name :func:`build_discriminator` knows: a key of
+            :data:`~course_lib.models.pix2pix.SCALED_FAMILY_32` (at 32) or
+            :data:`~course_lib.models.pix2pix.SCALED_FAMILY_64` (at 64), or ``"basic"`` (70 x 70 at 256).
         ngf, ndf: widths of G and D.
         n_train, n_test: training pairs and held-out pairs.
         steps, batch_size: pix2pix's optimisation steps and pairs per step (fast profile: 3,000 steps of 32
