@@ -520,6 +520,13 @@ FINDING_WORDS = {
 """The yes/no findings of ``pix2pix_ablation.findings``, in words."""
 
 
+def _per_seed(runs: list[dict], key: str, names, columns=MOTO_COLUMNS) -> dict[str, dict[str, list]]:
+    """``{row name: {column: [its value at each seed]}}`` from the per-seed tables of a multi-seed JSON, the rows
+    found by their ``key`` column (``"objective"``, ``"discriminator"``)."""
+    return {name: {col: [next(row[col] for row in r["table"] if row[key] == name) for r in runs] for col, _, _ in columns}
+            for name in names}
+
+
 def _pix2pix_motorbikes(ab: dict) -> list[str]:
     """Notebook 06's five-row ablation over seeds (the multi-seed JSON of ``reproduce pix2pix_ablation``)."""
     sys.path.insert(0, str(ROOT))
@@ -529,8 +536,7 @@ def _pix2pix_motorbikes(ab: dict) -> list[str]:
     seeds = [r["seed"] for r in runs]
     found = A.findings_over_seeds([r["table"] for r in runs])
     rec, m = ab["record"], ab["record"]["machine"]
-    per_seed = {name: {col: [next(row[col] for row in r["table"] if row["objective"] == name) for r in runs]
-                       for col, _, _ in MOTO_COLUMNS} for name in A.MEMBERS}
+    per_seed = _per_seed(runs, "objective", A.MEMBERS)
     header = ["objective"] + [h for _, h, _ in MOTO_COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in ab["summary"]:
@@ -588,8 +594,7 @@ def _patchgan_motorbikes(ps: dict) -> list[str]:
     rec, m = ps["record"], ps["record"]["machine"]
     first = {row["discriminator"]: row for row in runs[0]["table"]}
     names = list(first)
-    per_seed = {name: {col: [next(row[col] for row in r["table"] if row["discriminator"] == name) for r in runs]
-                       for col, _, _ in MOTO_COLUMNS} for name in names}
+    per_seed = _per_seed(runs, "discriminator", names)
     columns = [(k, h, 3 if k == "edge_f1" else d) for k, h, d in MOTO_COLUMNS]  # the edge F1s differ in the third digit
     header = ["D", "patch (÷ side)", "paper's patch (÷ side)", "paper per-pixel acc."] + [h for _, h, _ in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
