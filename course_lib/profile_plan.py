@@ -23,7 +23,7 @@ colour-photo set is built from it on first use (:func:`course_lib.data.caltech.c
 
 NOTEBOOK_EXPERIMENTS: dict[str, tuple[str, ...]] = {
     "01": (), "02": ("dense_prediction",), "03": ("colorization",), "04": ("dcgan",), "05": ("vae",),
-    "06": ("pix2pix_ablation",), "07": ("patchgan_sizes",), "08": ("cyclegan", "cyclegan_identity"),
+    "06": ("pix2pix_ablation",), "07": ("patchgan_sizes",), "08": ("cyclegan",),
     "09": ("diffusion",), "10": ("super_resolution", "inpainting", "denoising"),
 }
 """The experiments (modules of :mod:`course_lib.experiments`) each notebook trains in the full profile.

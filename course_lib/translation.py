@@ -2,8 +2,8 @@
 
 The experiments themselves -- one training step each, written out as the papers give it -- are
 :mod:`course_lib.experiments.pix2pix_ablation` (Isola et al. 2017, Table 1),
-:mod:`~course_lib.experiments.patchgan_sizes` (Table 3), :mod:`~course_lib.experiments.cyclegan` (Zhu et al.
-2017) and :mod:`~course_lib.experiments.cyclegan_identity`. This module holds what they have in common:
+:mod:`~course_lib.experiments.patchgan_sizes` (Table 3) and :mod:`~course_lib.experiments.cyclegan` (Zhu et al.
+2017, Table 4). This module holds what they have in common:
 
 * :class:`TranslationConfig` -- the sizes of every pix2pix / CycleGAN run, fast and full side by side;
 * :func:`load_pairs` -- the paired data (offline edges -> shoes, or an official aligned set such as facades:
@@ -11,11 +11,11 @@ The experiments themselves -- one training step each, written out as the papers 
   :func:`course_lib.official_pix2pix.train_official_pix2pix`);
 * :func:`build_generator`, :func:`build_discriminator` -- pix2pix's U-Net and a PatchGAN by name;
 * :func:`translate`, :func:`evaluate_motorbikes` (:func:`judge_motorbikes`, :func:`edge_agreement`,
-  :func:`luma_sharpness`) -- the scores of edges -> motorbikes (notebook 06): the Caltech photo judge's Fréchet
+  :func:`luma_sharpness`) -- the scores of edges -> motorbikes (notebooks 06-08): the Caltech photo judge's Fréchet
   distance, Motorbikes accuracy and two-sample test (is it a realistic motorbike?), the edge F1 against the input
   (does it follow the edges?), sharpness, pixel L1 / PSNR;
-* :func:`evaluate_shoes`, :func:`real_shoes_scores` -- the scores of the offline edges -> shoes task (notebooks 07
-  and 08): shoe-type accuracy judged by the course's Fashion-MNIST recognizer restricted to the three shoe
+* :func:`evaluate_shoes`, :func:`real_shoes_scores` -- the scores of the earlier offline edges -> shoes task
+  (32 x 32; the results page keeps its tables): shoe-type accuracy judged by the course's Fashion-MNIST recognizer restricted to the three shoe
   classes (in the manner of the FCN-score, Sec. 4.2), the Fréchet recognizer distance to the real test shoes,
   and the pixel L1 / PSNR.
 
@@ -41,8 +41,9 @@ from .models.pix2pix import SCALED_FAMILY_32, SCALED_FAMILY_64, PatchDiscriminat
 class TranslationConfig(ExperimentConfig):
     """Sizes of the pix2pix / CycleGAN runs (build it with ``Config.make(profile, **overrides)``).
 
-    Fast profile: the offline edges -> shoes set at 32 x 32 on a CPU (notebooks 07 and 08; notebook 06's
-    :class:`course_lib.experiments.pix2pix_ablation.Config` overrides it with edges -> motorbikes at 64 x 64).
+    Fast profile here: the earlier offline edges -> shoes set at 32 x 32 on a CPU; notebooks 06-08's configs
+    (:class:`course_lib.experiments.pix2pix_ablation.Config` and its subclasses) override it with edges -> motorbikes
+    at 64 x 64.
     Full profile: the paper's facades settings (labels -> photo, 256 x 256, batch 1, 200 epochs of 400 images).
 
     Attributes:

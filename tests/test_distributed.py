@@ -40,7 +40,7 @@ LOSS_TOL = 1e-5
 relative to the loss (at least 1)."""
 
 TINY_P2P = dict(n_train=64, n_test=16, steps=6, batch_size=8, lr_schedule=None)  # constant rate: per-process batches too
-TINY_CYCLE = dict(n_train=64, n_test=16, cycle_steps=6, batch_size=8, pool_size=4)
+TINY_CYCLE = dict(cycle_steps=6, batch_size=8, pool_size=4)  # edges <-> motorbikes, 64 x 64
 TINY_DDPM = dict(steps_ddpm=6, n_train=64, batch_size=8, warmup=2)
 SEED = 1  # not 0: the fast profile's seed-0 weights are the committed files in the package
 
@@ -138,7 +138,7 @@ def cyclegan_resume() -> dict:
     from course_lib.experiments import cyclegan as C
 
     cfg = C.Config.make("fast", **TINY_CYCLE)
-    full = common.train(C, cfg, SEED, progress=False, checkpoint_every=2)["CycleGAN"]
+    full = common.train(C, cfg, SEED, members=["CycleGAN"], progress=False, checkpoint_every=2)["CycleGAN"]
     spread = max(distributed.max_parameter_difference(m) for m in full.models.values())
     calls, original = [0], C.train_step
 
@@ -148,12 +148,12 @@ def cyclegan_resume() -> dict:
             raise KeyboardInterrupt("interrupted by the test")
         return original(run, batch)
 
-    ckpt = common.checkpoint_path("cyclegan_shoes_G_AB", "fast", SEED)
+    ckpt = common.checkpoint_path("cyclegan_motorbikes_G_AB", "fast", SEED)
     with _patched(C, train_step=crashing), contextlib.suppress(KeyboardInterrupt):
-        common.train(C, cfg, SEED, progress=False, checkpoint_every=2)
+        common.train(C, cfg, SEED, members=["CycleGAN"], progress=False, checkpoint_every=2)
     had_checkpoint = ckpt.is_file()
     distributed.barrier()
-    resumed = common.train(C, cfg, SEED, progress=False, checkpoint_every=2, resume=True)["CycleGAN"]
+    resumed = common.train(C, cfg, SEED, members=["CycleGAN"], progress=False, checkpoint_every=2, resume=True)["CycleGAN"]
     return {"full": _states(full), "resumed": _states(resumed), "spread": spread,
             "history": full.meta["history"], "resumed_history": resumed.meta["history"],
             "had_checkpoint": had_checkpoint, "checkpoint_left": ckpt.is_file()}
@@ -165,7 +165,7 @@ def per_process_with_schedules() -> str:
     from course_lib.experiments import cyclegan as C
 
     try:
-        common.train(C, C.Config.make("fast", **TINY_CYCLE), SEED, progress=False)
+        common.train(C, C.Config.make("fast", **TINY_CYCLE), SEED, members=["CycleGAN"], progress=False)
     except ValueError as err:
         return str(err)
     return ""
@@ -339,7 +339,7 @@ def test_only_rank_0_writes_and_prints(two_processes):
     assert r0["cli"]["exists"] and not r1["cli"]["exists"]
     assert not (out / "weights_rank1").exists() or not any((out / "weights_rank1").rglob("*"))
     assert sorted(p.name for p in (out / "weights_rank0").iterdir()) == [
-        "cyclegan_shoes_G_AB_fast_seed1.pt", "cyclegan_shoes_G_BA_fast_seed1.pt",
+        "cyclegan_motorbikes_G_AB_fast_seed1.pt", "cyclegan_motorbikes_G_BA_fast_seed1.pt",
         "diffusion_ddpm_fast_seed1.pt", "pix2pix_motorbikes_L1cGAN_fast_seed1.pt"]
     printed0, printed1 = (out / "stdout_rank0.txt").read_text(), (out / "stdout_rank1.txt").read_text()
     assert "pix2pix_ablation L1+cGAN, seed 1: 6 steps" in printed0 and printed1 == ""

@@ -1,5 +1,4 @@
-"""pix2pix / CycleGAN training and scoring (the experiments pix2pix_ablation, patchgan_sizes, cyclegan,
-cyclegan_identity; course_lib.translation, the losses, the metrics, the PatchGAN family), the stored generators
+"""pix2pix / CycleGAN training and scoring (the experiments pix2pix_ablation, patchgan_sizes, cyclegan; course_lib.translation, the losses, the metrics, the PatchGAN family), the stored generators
 (they load, score sensibly, and a few steps of retraining lower the loss), and the mechanism cells of notebooks
 06-08 (the notebook's forward passes and training steps equal the library's)."""
 import math
@@ -11,7 +10,7 @@ import torch
 from course_lib import translation as T
 from course_lib.checkpoints import WEIGHTS_DIR
 from course_lib.device import seed_everything
-from course_lib.experiments import common, cyclegan, cyclegan_identity, patchgan_sizes
+from course_lib.experiments import common, cyclegan, patchgan_sizes
 from course_lib.experiments import pix2pix_ablation as A
 from course_lib.losses import GANLoss, cycle_consistency_loss, identity_loss, pix2pix_generator_loss
 from course_lib.metrics import pixel_scores, recognizer_accuracy
@@ -106,7 +105,7 @@ def test_the_64px_family_trains_the_papers_own_16_and_70():
 def test_linear_decay_schedule():
     f = common.linear_decay_factor(100)
     assert f(0) == f(49) == 1.0 and math.isclose(f(75), 0.5) and f(100) == 0.0
-    run = cyclegan.build(cyclegan.Config.make("fast", cycle_steps=100, n_train=64, n_test=8))
+    run = cyclegan.build(cyclegan.Config.make("fast", cycle_steps=100))
     assert run.sched_G.lr_lambdas[0](75) == run.sched_D.lr_lambdas[0](75) == 0.5
 
 
@@ -138,9 +137,9 @@ def small():
 
 
 @pytest.fixture
-def small_shoes():
-    # the CycleGAN runs (notebook 08) are still on the 32 x 32 edges -> shoes set
-    return cyclegan.Config.make("fast", n_train=256, n_test=200, batch_size=16, lr=2e-3)
+def small_cycle():
+    # notebook 08's CycleGAN on unpaired edges <-> motorbikes at 64 x 64, lr 10x the paper's as above
+    return cyclegan.Config.make("fast", batch_size=8, lr=2e-3)
 
 
 def _fresh(module, cfg, member, seed=0):
@@ -155,8 +154,8 @@ def test_pix2pix_few_steps_reduce_the_l1_loss(small):
     assert "D" in hist and len(hist["D"]) == 25
 
 
-def test_cyclegan_few_steps_reduce_the_cycle_loss(small_shoes):
-    cfg = small_shoes.replace(cycle_steps=12)
+def test_cyclegan_few_steps_reduce_the_cycle_loss(small_cycle):
+    cfg = small_cycle.replace(cycle_steps=12)
     run = _fresh(cyclegan, cfg, "CycleGAN")
     hist = common.fit(cyclegan, run, progress=False)
     assert sum(hist["cycle"][-3:]) < 0.85 * sum(hist["cycle"][:3])
@@ -193,13 +192,19 @@ def test_stored_pix2pix_generators_load_and_beat_chance(variant, seed, motorbike
         assert scores["judge_motorbike"] > 0.3 and scores["edge_f1"] > 0.3, scores
 
 
-def test_notebook_08_still_finds_the_shoes_generator():
-    """Notebook 08 is still on edges -> shoes: its config loads notebook 06's former L1 + cGAN generator
-    (pix2pix_shoes_L1cGAN.pt), which stays shipped."""
+def test_cyclegan_upper_bound_is_notebook_06s_generator():
+    """Notebook 08's config is notebook 06's edges -> motorbikes at 64 x 64, so its pix2pix upper bound is notebook
+    06's stored L1 + cGAN generator, with the same architecture as CycleGAN's generators (a fair bound)."""
     cfg = cyclegan.Config.make("fast")
+    assert (cfg.dataset, cfg.size, cfg.generator, cfg.cycle_generator, cfg.discriminator) == \
+        ("motorbikes", 64, "unet_64", "unet_64", "16x16")
     run = common.load(A, cfg, 0, members=["L1+cGAN"], progress=False)["L1+cGAN"]
-    assert run.meta["trained"] is False and run.stored["G"] == "pix2pix_shoes_L1cGAN"
-    assert T.evaluate_shoes(run.G, T.load_pairs(cfg)[2])["type_accuracy"] > 0.5  # chance is 1/3
+    assert run.meta["trained"] is False and run.stored["G"] == "pix2pix_motorbikes_L1cGAN"
+    cg = cyclegan.build(cfg)
+    assert [tuple(p.shape) for p in cg.G_AB.parameters()] == [tuple(p.shape) for p in run.G.parameters()]
+    # paired by seed: every member starts from the same four networks
+    for member in cyclegan.MEMBERS[1:]:
+        _same_state(cyclegan.build(cfg, member, 1), cyclegan.build(cfg, "CycleGAN", 1))
 
 
 def test_patchgan_sizes_reuses_notebook_06s_generator_for_the_default_patch():
@@ -220,23 +225,27 @@ def test_patchgan_sizes_reuses_notebook_06s_generator_for_the_default_patch():
         assert all(torch.equal(a, b) for a, b in zip(G0.state_dict().values(), G1.state_dict().values())), m
 
 
-@pytest.mark.parametrize("module,stems", [(cyclegan, ("cyclegan_shoes_G_AB", "cyclegan_shoes_G_BA")),
-                                          (cyclegan_identity, ("cyclegan_shoes_idt0_G_AB", "cyclegan_shoes_idt0_G_BA"))])
-def test_stored_cyclegan_generators_load(module, stems):
-    cfg = module.Config.make("fast")
-    (member,) = module.MEMBERS
-    run = common.load(module, cfg, 0, progress=False)[member]
+@pytest.mark.parametrize("member,stems,terms", [
+    ("CycleGAN", ("cyclegan_motorbikes_G_AB", "cyclegan_motorbikes_G_BA"), (True, True, 0.5)),
+    ("no_identity", ("cyclegan_motorbikes_no_identity_G_AB", "cyclegan_motorbikes_no_identity_G_BA"), (True, True, 0.0)),
+    ("forward_cycle", ("cyclegan_motorbikes_forward_cycle_G_AB", "cyclegan_motorbikes_forward_cycle_G_BA"), (True, False, 0.5)),
+    ("GAN_alone", ("cyclegan_motorbikes_GAN_alone_G_AB", "cyclegan_motorbikes_GAN_alone_G_BA"), (False, False, 0.0))])
+def test_stored_cyclegan_generators_load(member, stems, terms):
+    cfg = cyclegan.Config.make("fast")
+    run = common.load(cyclegan, cfg, 0, members=[member], progress=False)[member]
     assert tuple(run.stored.values()) == stems and run.meta["trained"] is False
-    assert _command_of(module.__name__.rsplit(".", 1)[-1]).search(run.meta["command"])
-    assert run.lambda_identity == (0.5 if module is cyclegan else 0.0)
-    assert T.translate(run.G_AB, torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+    assert _command_of("cyclegan").search(run.meta["command"]) and f"--member {member}" in run.meta["command"]
+    assert (run.cycle_A, run.cycle_B, run.lambda_identity) == terms
+    assert run.meta["steps"] == cfg.cycle_steps and run.meta["held_out_curve"]["step"][-1] == cfg.cycle_steps
+    assert T.translate(run.G_AB, torch.zeros(2, 3, 64, 64)).shape == (2, 3, 64, 64)
+    assert not list(WEIGHTS_DIR.glob("cyclegan_shoes*"))  # the earlier edges -> shoes files are gone
 
 
 def _float_weights(run, role):
     return torch.cat([p.detach().flatten() for p in run.models[role].state_dict().values() if p.is_floating_point()])
 
 
-def test_training_repeats_exactly_with_the_same_seed(small, small_shoes, monkeypatch, tmp_path):
+def test_training_repeats_exactly_with_the_same_seed(small, small_cycle, monkeypatch, tmp_path):
     """The stored generators are reproducible only if a seed fixes everything (weights, batches, dropout, pool):
     `python -m course_lib train` (common.train) twice with one seed gives the same weights."""
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
@@ -250,7 +259,7 @@ def test_training_repeats_exactly_with_the_same_seed(small, small_shoes, monkeyp
     assert torch.equal(first, again)
     assert not torch.allclose(first, other)
     assert (tmp_path / "pix2pix_motorbikes_L1cGAN_fast_seed7.pt").is_file()
-    cfg = small_shoes.replace(n_train=128, cycle_steps=2)
+    cfg = small_cycle.replace(cycle_steps=2)
     m1, m2 = (common.train(cyclegan, cfg, 7, progress=False)["CycleGAN"] for _ in range(2))
     for role in ("G_AB", "G_BA", "D_A", "D_B"):
         for a, b in zip(m1.models[role].state_dict().values(), m2.models[role].state_dict().values()):
@@ -258,12 +267,16 @@ def test_training_repeats_exactly_with_the_same_seed(small, small_shoes, monkeyp
 
 
 def test_translation_experiments_are_discovered_and_refuse_the_full_profile_where_unscored():
-    assert {"pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity"} <= set(common.experiment_names())
-    for module in (cyclegan, cyclegan_identity):
-        with pytest.raises(NotImplementedError, match="paired"):
-            common.reproduce(module.__name__.rsplit(".", 1)[-1], "full", seed=1, progress=False)
-        with pytest.raises(NotImplementedError, match="paired"):
-            module.evaluate(module.Config.make("full"), {}, seed=1, progress=False)
+    assert {"pix2pix_ablation", "patchgan_sizes", "cyclegan"} <= set(common.experiment_names())
+    assert "cyclegan_identity" not in common.experiment_names()  # folded into cyclegan's no_identity member
+    with pytest.raises(NotImplementedError, match="paired"):
+        common.reproduce("cyclegan", "full", seed=1, progress=False)
+    with pytest.raises(NotImplementedError, match="paired"):
+        cyclegan.evaluate(cyclegan.Config.make("full"), {}, seed=1, progress=False)
+    with pytest.raises(NotImplementedError, match="paired"):
+        cyclegan.build(cyclegan.Config.make("fast", dataset="shoes"))
+    with pytest.raises(ValueError, match="members"):
+        cyclegan.build(cyclegan.Config.make("fast"), "Cycle_alone")
 
 
 # --- the notebooks' mechanism cells equal the library ---------------------------------------------
@@ -333,18 +346,18 @@ def test_notebook_07_patchgan_forward_and_measured_patch_are_the_librarys():
     assert ns["measured_patch"](D, side=160) == (70, 70)
 
 
-@pytest.mark.parametrize("module", [cyclegan, cyclegan_identity])
-def test_notebook_08_training_step_is_the_librarys(small_shoes, module):
-    """Notebook 08's cyclegan_train_step (both generators, cycle and identity terms, image pools, schedules) and
-    the library's train_step give the same losses and the same updated networks, pools and learning rates."""
+@pytest.mark.parametrize("member", cyclegan.MEMBERS)
+def test_notebook_08_training_step_is_the_librarys(small_cycle, member):
+    """Notebook 08's cyclegan_train_step (both generators, the cycle terms each direction on or off, the identity
+    term, image pools, schedules) and the library's train_step give the same losses and the same updated networks,
+    pools and learning rates, for every member of the ablation."""
     step = cell_namespace("08_cyclegan.ipynb", defines="cyclegan_train_step", preamble=NOTEBOOK_IMPORTS)["cyclegan_train_step"]
-    cfg = module.Config(**dict(small_shoes.as_dict(), n_train=128, cycle_steps=4, pool_size=20))
-    (member,) = module.MEMBERS
-    run_nb, run_lib = _fresh(module, cfg, member), _fresh(module, cfg, member)
+    cfg = small_cycle.replace(batch_size=16, cycle_steps=4, pool_size=20)
+    run_nb, run_lib = _fresh(cyclegan, cfg, member), _fresh(cyclegan, cfg, member)
     batches = run_lib.batches()
     for _ in range(4):  # 4 x 16 images per domain: the pools fill (20), then swap at random
         batch = next(batches)
-        assert step(run_nb, batch) == module.train_step(run_lib, batch)
+        assert step(run_nb, batch) == cyclegan.train_step(run_lib, batch)
     _same_state(run_nb, run_lib)
     for pool in ("pool_A", "pool_B"):
         assert len(run_nb.state[pool]) == 20

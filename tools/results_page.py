@@ -462,21 +462,6 @@ def section_diffusion(r: dict, earlier: dict) -> str:
         facts(earlier, "diffusion")])
 
 
-def _seed0_check(today: dict[str, dict], rec: dict) -> str:
-    """Whether today's seed-0 rows repeat the earlier record's seed-0 values at the digits it printed."""
-    differ = []
-    for name, cols in rec["per_seed"].items():
-        row = today.get(name)
-        if row is None:
-            continue
-        for col, digits in (("type_accuracy", 3), ("frd", 1)):
-            if num(row[col], digits) != num(cols[col][0], digits):
-                differ.append(f"{name} {col.replace('_', ' ')} {num(row[col], digits)} (earlier {num(cols[col][0], digits)})")
-    if not differ:
-        return "Today's seed-0 run above repeats the seed-0 column of this table to the digits shown."
-    return "Today's seed-0 run differs from the seed-0 column of this table: " + "; ".join(differ) + "."
-
-
 def _seeds_table(rec: dict, first: str, extra: list[tuple[str, str, int]] = ()) -> tuple[str, dict]:
     """The earlier multi-seed table: mean ± sd of the per-seed type accuracy and FRD (computed here), the
     columns printed as mean ± sd then, and the per-seed values."""
@@ -628,12 +613,84 @@ def _patchgan_motorbikes(ps: dict) -> list[str]:
         *holding]
 
 
+CYCLE_FINDING_WORDS = {
+    "cycle_follows_edges_better_than_gan_alone": "with both cycles (no_identity, the paper's CycleGAN row) the photos "
+                                                 "follow their input's edges better than GAN alone's (higher edge F1)",
+    "cycle_closer_than_gan_alone": "with both cycles the photos are closer to real motorbikes than GAN alone's (lower "
+                                   "Fréchet)",
+    "gan_alone_worst_cycle": "GAN alone reconstructs its input worst (highest cycle error)",
+    "identity_hurts_frechet": "the identity term (CycleGAN against no_identity) moves the photos farther from real ones",
+    "identity_hurts_edges": "the identity term makes the photos follow their input's edges worse",
+    "backward_cycle_helps_edges": "with both cycles the photos follow the edges better than with the forward cycle alone "
+                                  "(CycleGAN against forward_cycle, both with identity)",
+    "pix2pix_best_frechet": "pix2pix (paired) is closer to real photos than every unpaired member",
+    "pix2pix_best_edge_f1": "pix2pix follows the input's edges better than every unpaired member",
+    "pix2pix_best_l1": "pix2pix has the lowest L1 against the true photo",
+}
+"""The yes/no findings of ``cyclegan.findings``, in words."""
+
+
+def _cyclegan_motorbikes(cg: dict) -> list[str]:
+    """Notebook 08's CycleGAN ablation (the paper's Table 4) against pix2pix, one seed or several (the JSON of
+    ``reproduce cyclegan``)."""
+    sys.path.insert(0, str(ROOT))
+    from course_lib.experiments import common
+    from course_lib.experiments import cyclegan as C
+
+    runs = cg["runs"] if "runs" in cg else [{"seed": cg["seed"], "config": cg["config"], "table": cg["table"]}]
+    summary = cg["summary"] if "summary" in cg else common.summarize_seeds([cg["table"]])
+    cfg, seeds = runs[0]["config"], [r["seed"] for r in runs]
+    found = C.findings_over_seeds([r["table"] for r in runs])
+    rec, m = cg["record"], cg["record"]["machine"]
+    first = {row["model"]: row for row in runs[0]["table"]}
+    columns = MOTO_COLUMNS[:3] + [("edge_f1", "edge F1 ↑", 3)] + MOTO_COLUMNS[4:6] + [("cycle_l1", "cycle error ↓", 3)] \
+        + MOTO_COLUMNS[6:]
+    header = ["model", "forward cycle", "backward cycle", "identity", "paper's row (per-pixel acc.)"] + [h for _, h, _ in columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    tick = {True: "✓", False: "–", None: ""}
+    for row in summary:
+        f = first[row["model"]]
+        identity = f"{num(cfg['lambda_identity'], 1)}·λ" if f["identity"] else tick[f["identity"]]
+        cells = [row["model"], tick[f["cycle_A"]], tick[f["cycle_B"]], identity,
+                 f"{f['paper_row']} ({num(f['paper_per_pixel_acc'], 2)})" if f["paper_row"] else "–"]
+        cells += ["–" if k not in row else num(row[k], d) if len(seeds) == 1 else f"{num(row[k], d)} ± {num(row[k + '_sd'], d)}"
+                  for k, _, d in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    per_seed = _per_seed(runs, "model", list(first), [("frechet", "", 0), ("edge_f1", "", 3)])
+    holding = [f"- {CYCLE_FINDING_WORDS.get(k, k)}: **{n} of {len(seeds)} seed{'s' if len(seeds) > 1 else ''}**"
+               for k, n in found["seeds_holding"].items()]
+    train_s = [x["train_seconds"] for r in runs for x in r["table"] if x["cycle_A"] is not None and x.get("train_seconds")]
+    return [
+        "### CycleGAN on unpaired edges ↔ motorbikes (the paper's Table 4) against its paired upper bound", "",
+        f"`{rec['command']}` — profile {cg['profile']}, seed{'s' if len(seeds) > 1 else ''} {slash(seeds, 0)}, the "
+        f"committed weights; measured {rec['date']} in {num(rec['wall_seconds'], 0)} s on {m['cpu_count']} CPU cores "
+        f"({m['machine']}, {'CUDA GPU' if m.get('cuda') else 'no GPU'}, PyTorch {m['torch'].split('+')[0]}).", "",
+        f"Domain A: the edge maps of one half of the {cfg['n_train']} training motorbikes; domain B: the photos of the "
+        f"other half (`course_lib.data.caltech.edges2motorbikes_unpaired`), so no pair is seen. "
+        f"`{cfg['cycle_generator']}` generators (ngf {cfg['ngf']}, {cfg['cycle_norm']} normalization: pix2pix's "
+        f"generator, so pix2pix is a fair upper bound), {cfg['discriminator']} PatchGAN discriminators on one image, "
+        f"LSGAN, λ_cyc = {num(cfg['lambda_cycle'], 0)}, identity {num(cfg['lambda_identity'], 1)}·λ where on, image "
+        f"pool {cfg['pool_size']}, batches of {cfg['batch_size']} + {cfg['batch_size']}, **{cfg['cycle_steps']:,} "
+        f"steps** with linear decay over the second half, bf16 on one CPU thread ({num(min(train_s), 0)}–"
+        f"{num(max(train_s), 0)} s per member, two trainings at a time). Each member switches terms off; at a seed all "
+        "start from the same networks and see the same batches. pix2pix is notebook 06's L1 + cGAN generator (all "
+        "698 pairs). Scores on the 100 held-out pairs as in notebook 06, plus the cycle error mean |F(G(a)) − a| on the "
+        "held-out edges. The paper's column: its Table 4 row and per-pixel accuracy (Cityscapes labels → photo)."
+        + (" Mean ± sample sd over the seeds:" if len(seeds) > 1 else ""), "",
+        "\n".join(lines), "",
+        *(["Per seed (" + slash(seeds, 0) + "): " + "; ".join(
+            f"{name} Fréchet {slash(v['frechet'], 0)}, edge F1 {slash(v['edge_f1'], 3)}" for name, v in per_seed.items())
+            + ".", ""] if len(seeds) > 1 else []),
+        f"**The findings{', seed by seed' if len(seeds) > 1 else ''}** (`cyclegan.findings_over_seeds`; "
+        "`tests/test_cyclegan_findings.py` checks those notebook 08 states on the stored weights):", "",
+        *holding]
+
+
 def section_translation(results: dict, earlier: dict) -> str:
     """Notebooks 06-08."""
-    ab, ps, cg, ci = (results[k] for k in ("pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity"))
+    ab, ps, cg = (results[k] for k in ("pix2pix_ablation", "patchgan_sizes", "cyclegan"))
     e_ab, e_ps, e_cg, e_ci = (earlier[k + "_seeds"] for k in ("pix2pix_ablation", "patchgan_sizes", "cyclegan",
                                                               "cyclegan_identity"))
-    cfg = cg["config"]
     t_ab, s_ab = _seeds_table(e_ab, "objective", SD_COLUMNS)
     l1, both = s_ab["L1"], s_ab["L1+cGAN"]
     gaps = [a - b for a, b in zip(l1["frd"], both["frd"])]
@@ -642,58 +699,33 @@ def section_translation(results: dict, earlier: dict) -> str:
     t_cg, s_cg = _seeds_table(e_cg, "model", SD_COLUMNS)
     t_ci, s_ci = _seeds_table(e_ci, "identity weight (× λ)")
     cyc, p2p = s_cg["CycleGAN"], s_cg["pix2pix (L1+cGAN)"]
-    today_cg = rows_by(cg, "model")
-    today_ci = {num(x["lambda_identity"], 1): x for x in ci["table"]}
     return "\n".join([
         "## Notebooks 06–08 — pix2pix, PatchGAN sizes, CycleGAN", "",
         *_pix2pix_motorbikes(ab), "",
         *_patchgan_motorbikes(ps), "",
-        "Earlier, on the 32 × 32 edges → shoes (the generators were removed when notebook 07 moved to motorbikes; "
-        "type accuracy and FRD by the Fashion-MNIST recognizer):", "",
+        *_cyclegan_motorbikes(cg), "",
+        "### Earlier, on the 32 × 32 edges → shoes", "",
+        "Notebooks 06–08 first ran on Fashion-MNIST sandals, sneakers and ankle boots with Canny edges (32 × 32, 4,000 "
+        "training pairs; `course_lib.data.shoes`), scored by the course's recognizer restricted to the three shoe types "
+        "(type accuracy, chance 0.33) and its Fréchet distance (FRD, not FID). The generators were removed when the "
+        "notebooks moved to motorbikes. Multi-seed tables give mean ± sample sd, then each seed; a lead is *clear* when "
+        "it is larger than the two sds added (assignment a07's rule).", "",
         earlier_line(e_ps), "", t_ps, "",
         f"At 32 × 32 the whole-image 34 × 34 discriminator (the paper's 286 × 286) had the best mean type accuracy "
         f"({pm(big['type_accuracy'], 3)} against {pm(default['type_accuracy'], 3)} for 10 × 10) and FRD "
         f"({pm(big['frd'], 1)} against {pm(default['frd'], 1)}): the paper's ordering reversed, on images where global "
         "shape is most of the task and the score could barely tell the rows apart.", "",
-        "### Notebook 08: still on edges → shoes", "",
-        f"CycleGAN still uses the offline edges → shoes set (`course_lib.data.shoes`: "
-        f"Fashion-MNIST sandals, sneakers and ankle boots, {cfg['size']} × {cfg['size']}, Canny edges), "
-        f"{cfg['n_train']:,} training pairs and {cfg['n_test']:,} held-out pairs; U-Net generator `{cfg['generator']}`, "
-        f"conditional PatchGAN scaled to the paper's 70/256 patch-to-image ratio, Adam {cfg['lr']:g}, β1 "
-        f"{cfg['beta1']}, batch {cfg['batch_size']}, **{cfg['steps']:,} steps**. Shoe-type accuracy: the course's "
-        "recognizer restricted to the three shoe classes names the true type (chance 0.33); FRD: Fréchet recognizer "
-        "distance to the real test shoes (not FID); L1 and PSNR against the true photo. Their baseline is notebook "
-        "06's former L1 + cGAN generator on shoes (`pix2pix_shoes_L1cGAN.pt`, still shipped). Multi-seed tables give "
-        "mean ± sample sd, then each seed; a lead is called *clear* when it is larger than the two sds added "
-        "(assignment a07's rule). Notebook 06's earlier three-row ablation on shoes, for reference (type accuracy did "
-        f"not separate the objectives; L1 + cGAN's FRD below L1's by {slash(gaps, 1)} over five seeds):", "",
+        f"The three-row objective ablation (type accuracy did not separate the objectives; L1 + cGAN's FRD below L1's "
+        f"by {slash(gaps, 1)} over five seeds):", "",
         earlier_line(e_ab), "", t_ab, "",
-        "### CycleGAN against its paired upper bound", "", provenance(cg), "",
-        f"Domain A: edge maps of training shoes; domain B: photos of *other* training shoes (the supervision column "
-        f"gives the numbers); `{cg['config']['cycle_generator']}` generators with {cg['config']['cycle_norm']} "
-        f"normalization, LSGAN, λ_cyc = {num(cg['config']['lambda_cycle'], 0)}, identity "
-        f"{num(cg['config']['lambda_identity'], 1)}·λ, image pool {cg['config']['pool_size']}, "
-        f"{cg['config']['cycle_steps']:,} steps with linear decay over the second half.", "",
-        table(cg["table"], [("model", "model", None), ("supervision", "supervision", None)] + PAIR_COLUMNS), "",
-        earlier_line(e_cg), "", t_cg, "", _seed0_check(today_cg, e_cg), "",
-        f"CycleGAN stays **far below its paired upper bound**: type accuracy {num(mean_sd(cyc['type_accuracy'])[0], 2)} "
+        "CycleGAN against pix2pix on shoes:", "",
+        earlier_line(e_cg), "", t_cg, "",
+        f"CycleGAN stayed far below its paired upper bound (type accuracy {num(mean_sd(cyc['type_accuracy'])[0], 2)} "
         f"against {num(mean_sd(p2p['type_accuracy'])[0], 2)}, FRD {num(mean_sd(cyc['frd'])[0], 0)} against "
-        f"{num(mean_sd(p2p['frd'])[0], 1)}. Notebook 08's failure cases show why: `G_AB` returns the input's edge "
-        "lines with a faint fill (the recognizer mostly calls that a sandal), and `F` recovers the edge map from "
-        "them easily: the cycle and identity losses are satisfied by a near-identity mapping, and the PatchGAN did "
-        "not push it towards filled shoes. Here the course does not show what the paper shows for its unpaired tasks.", "",
-        f"Is the identity loss to blame? {provenance(ci)}", "",
-        table(ci["table"], [("lambda_identity", "identity weight (× λ)", 1)] + PAIR_COLUMNS
-              + [("cycle_l1", "cycle error", 3)]), "",
-        earlier_line(e_ci), "", t_ci, "", _seed0_check(today_ci, e_ci), "",
-        f"Without the identity term the FRD changes by "
-        f"{' / '.join(num(b - a, 1, True) for a, b in zip(s_ci['0.5']['frd'], s_ci['0.0']['frd']))} at seeds "
-        f"{slash(e_ci['seeds'], 0)} and the type accuracy by "
-        f"{' / '.join(num(b - a, 3, True) for a, b in zip(s_ci['0.5']['type_accuracy'], s_ci['0.0']['type_accuracy']))}: the "
-        "identity loss is not the main cause, and CycleGAN stays far from pix2pix either way. (The paper introduced "
-        "it for painting → photo, where input and output share colours; for edge maps ↔ photos an identity prior "
-        "pulls the wrong way, which notebook 08's exercise asks about.) The course keeps 0.5·λ, as the authors' "
-        "code does.", "",
+        f"{num(mean_sd(p2p['frd'])[0], 1)}): `G_AB` returned the input's edge lines with a faint fill and `F` recovered "
+        "the edge map from them, a near-identity mapping that satisfied the cycle and identity losses. Without the "
+        "identity term:", "",
+        earlier_line(e_ci), "", t_ci, "",
         facts(earlier, "translation")])
 
 
@@ -1016,7 +1048,7 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
 
 
 PAGE_EXPERIMENTS = ("dense_prediction", "colorization", "recognizer", "vae", "dcgan", "generative_scores", "diffusion",
-                    "pix2pix_ablation", "patchgan_sizes", "cyclegan", "cyclegan_identity", "super_resolution",
+                    "pix2pix_ablation", "patchgan_sizes", "cyclegan", "super_resolution",
                     "inpainting", "denoising", "photo_judge")
 """The experiments the page shows, each from docs/results/NAME.json (``measure`` makes them in this order)."""
 

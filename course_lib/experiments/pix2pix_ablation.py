@@ -22,8 +22,9 @@ Members: the five objectives. Stored generators (fast profile): seeds 0, 1 and 2
 steps). ``python -m course_lib reproduce pix2pix_ablation --seed 0 1 2`` scores them with mean and sd over the
 seeds; :func:`findings_over_seeds` says which of the paper's findings hold at every seed.
 
-Notebooks 07 and 08 still use the earlier edges -> shoes task (32 x 32, Fashion-MNIST): their configs build this
-module's L1 + cGAN run on shoes, whose generator ``course_lib/weights/pix2pix_shoes_L1cGAN.pt`` stays shipped.
+Notebooks 07 (:mod:`~course_lib.experiments.patchgan_sizes`) and 08 (:mod:`~course_lib.experiments.cyclegan`) use
+this config and load the L1 + cGAN generators: the 16 x 16 row of the PatchGAN ablation and CycleGAN's paired upper
+bound.
 """
 from __future__ import annotations
 
@@ -199,9 +200,11 @@ CURVE_SCORES = ("frechet", "judge_motorbike", "edge_f1", "l1")
 """The held-out scores recorded with each stored edges -> motorbikes generator, every 1,000 steps."""
 
 
-def score_checkpoints(paths, cfg: TranslationConfig, seed: int = 0) -> dict[str, list]:
+def score_checkpoints(paths, cfg: TranslationConfig, seed: int = 0, *, role: str = "G",
+                      build=None) -> dict[str, list]:
     """The score-vs-steps curve of a run from its training checkpoints (files of
     :func:`course_lib.experiments.common.save_checkpoint`, copied while it trained): each checkpoint's generator
+    (the network ``role``, built by ``build()``; default: pix2pix's ``G``, :func:`~course_lib.translation.build_generator`)
     scored on the held-out pairs (:func:`course_lib.translation.evaluate_motorbikes`).
 
     Returns:
@@ -219,8 +222,8 @@ def score_checkpoints(paths, cfg: TranslationConfig, seed: int = 0) -> dict[str,
     points = []
     for p in paths:
         ckpt = torch.load(p, map_location="cpu", weights_only=False)  # our own checkpoint files
-        G = build_generator(cfg, 3, 3)
-        G.load_state_dict(ckpt["models"]["G"])
+        G = build() if build is not None else build_generator(cfg, 3, 3)
+        G.load_state_dict(ckpt["models"][role])
         scores = evaluate_motorbikes(G, test, reference, seed)
         points.append((int(ckpt["step"]), {k: round(scores[k], 4) for k in CURVE_SCORES}))
     points.sort(key=lambda sp: sp[0])
