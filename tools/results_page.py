@@ -483,7 +483,6 @@ def _clear(a: list[float], b: list[float]) -> bool:
     return abs(ma - mb) > sa + sb
 
 
-PAIR_COLUMNS = [("type_accuracy", "type acc. ↑", 3), ("frd", "FRD ↓", 1), ("l1", "L1 ↓", 3), ("psnr", "PSNR (dB) ↑", 1)]
 SD_COLUMNS = [("l1", "L1 ↓", 3), ("psnr", "PSNR (dB) ↑", 1)]
 
 
