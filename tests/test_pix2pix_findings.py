@@ -98,3 +98,40 @@ def test_exercise_2_key_is_the_tables_answer(tables):
     summary = common.summarize_seeds([tables[s][0] for s in SEEDS])
     mean = {r["objective"]: r for r in summary if r["objective"] in A.MEMBERS}
     assert stated == (max(mean, key=lambda m: mean[m]["psnr"]), min(mean, key=lambda m: mean[m]["frechet"]))
+
+
+def test_a06_written_question_quotes_the_stored_table(tables):
+    """a06's hand-graded question prints notebook 06's table (mean ± sd over seeds) for the student to read; every
+    number it shows is the stored generators' at the precision shown, and the model answer's reading of it holds
+    (L1 + cGAN's Fréchet lead over L1 + GAN is within the two sds added, though lower at every seed; the GAN row has
+    the largest Fréchet spread)."""
+    import json
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "assignments" / "source" / "a06_pix2pix" /
+                     "a06_pix2pix.ipynb").read_text())
+    question = next("".join(c["source"]) for c in nb["cells"]
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == "written_question")
+    lines = [ln for ln in question.splitlines() if ln.startswith("| ") and "---" not in ln]
+    header = [h.strip().rstrip(" ↑↓") for h in lines[0].strip("|").split("|")]
+    columns = {"read as Motorbikes": "judge_motorbike", "Fréchet": "frechet", "edge F1": "edge_f1",
+               "near-copies": "duplicates", "L1": "l1"}
+    assert header[0] == "objective" and [columns[h] for h in header[1:]]
+    summary = {r["objective"]: r for r in common.summarize_seeds([tables[s][0] for s in SEEDS])}
+    shown = 0
+    for line in lines[1:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        row = summary[cells[0].replace(" + ", "+")]
+        for head, text in zip(header[1:], cells[1:]):
+            key = columns[head]
+            mean, _, sd = text.partition(" ± ")
+            digits = len(mean.partition(".")[2])
+            assert f"{row[key]:.{digits}f}" == mean, (cells[0], head, row[key])
+            assert f"{row[key + '_sd']:.{digits}f}" == (sd or f"{0:.{digits}f}"), (cells[0], head, row[key + "_sd"])
+            shown += 1
+    assert shown == 5 * 5
+    lead = summary["L1+GAN"]["frechet"] - summary["L1+cGAN"]["frechet"]
+    assert 0 < lead < summary["L1+GAN"]["frechet_sd"] + summary["L1+cGAN"]["frechet_sd"]
+    per_seed = {m: [next(r for r in tables[s][0] if r["objective"] == m)["frechet"] for s in SEEDS]
+                for m in ("L1+GAN", "L1+cGAN")}
+    assert all(c < g for c, g in zip(per_seed["L1+cGAN"], per_seed["L1+GAN"]))
+    assert max(A.MEMBERS, key=lambda m: summary[m]["frechet_sd"]) == "GAN"
