@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
 
 
-SEEDS = {"pix2pix_ablation": (0, 1, 2), "patchgan_sizes": (0, 1, 2)}
+SEEDS = {"pix2pix_ablation": (0, 1, 2), "patchgan_sizes": (0, 1, 2), "cyclegan": (0, 1, 2)}
 """Experiments whose committed weights cover several seeds, measured over all of them (default: seed 0)."""
 
 

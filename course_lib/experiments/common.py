@@ -251,8 +251,8 @@ def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
 def stored_weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
     """Where loading finds the weight file of ``stem``: :func:`weights_path` when that file exists (seed 0 of the
     fast profile, or a run of one's own), else ``course_lib/weights/<stem>_seed<seed>.pt`` for a fast-profile seed
-    the course ships (notebook 06's ablation ships seeds 1 and 2), else :func:`weights_path` (missing: train-or-load
-    trains it there). Training never writes the shipped seeds' files, so a test or a retrain at seed 1 leaves them
+    the course ships (the ablations of notebooks 06, 07 and 08 ship seeds 1 and 2), else :func:`weights_path`
+    (missing: train-or-load trains it there). Training never writes the shipped seeds' files, so a test or a retrain at seed 1 leaves them
     as they are."""
     path = weights_path(stem, profile, seed)
     shipped = WEIGHTS_DIR / f"{stem}_seed{seed}.pt"
