@@ -297,10 +297,11 @@ def test_every_file_under_mutants_is_a_patch():
 
 
 SLOW_TEST_CELLS = {"a10_restoration": {"test_srcnn_short_run": "pass"},
-                   "a03_colorization": {"test_colorization_short_run": "pass"}}
+                   "a03_colorization": {"test_colorization_short_run": "pass"},
+                   "a06_pix2pix": {"test_pix2pix_short_run": "pass"}}
 """Test cells that train (a10: 300 SRCNN steps, about 15 s on one thread; a03: 300 steps of a ColorizationNet on
-Caltech photos, about 22 s with the data): a mutant is first graded with them replaced by a cell that passes, and
-graded again in full only if it kept full marks that way."""
+Caltech photos, about 22 s with the data; a06: 300 pix2pix steps on edges -> motorbikes, about 30 s): a mutant is first
+graded with them replaced by a cell that passes, and graded again in full only if it kept full marks that way."""
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
