@@ -282,9 +282,11 @@ def test_check_not_calling():
 
 CALLS_REFERENCE = [m for m in mutants.find_mutants() if m.name == "calls_reference"]
 TRAINING_RUN_CELLS = {"a03_colorization": ("colorization_train_step", "test_colorization_short_run"),
-                      "a10_restoration": ("srcnn_train_step", "test_srcnn_short_run")}
-"""The test cells that train for 15-25 s (a seeded short run) and the one solution they grade: for a mutant of any
-other part they are replaced by ``pass`` (they use course_lib's network, not the student's other functions)."""
+                      "a10_restoration": ("srcnn_train_step", "test_srcnn_short_run"),
+                      "a06_pix2pix": ("pix2pix_train_step", "test_pix2pix_short_run")}
+"""The test cells that train for 15-30 s (a seeded short run) and the one solution they grade: for a mutant of any
+other part they are replaced by ``pass`` (they use course_lib's networks and, in a06, course_lib's loss in place of
+part 2's, not the student's other functions)."""
 
 
 @pytest.mark.parametrize("mutant", CALLS_REFERENCE, ids=[m.id for m in CALLS_REFERENCE])
