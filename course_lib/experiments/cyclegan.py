@@ -22,10 +22,10 @@ Members (:data:`ABLATION`; each differs from ``"CycleGAN"`` by the terms it swit
 * ``"forward_cycle"``: only the forward cycle ``F(G(a)) ~ a`` (Table 4 "GAN + forward cycle"), identity on;
 * ``"GAN_alone"``: no cycle and no identity term (Table 4 "GAN alone").
 
-Stored generators (fast profile, seed 0, ``G_AB`` and ``G_BA`` of each; the discriminators are not stored):
-``course_lib/weights/cyclegan_motorbikes_G_AB.pt`` / ``..._G_BA.pt`` for CycleGAN and
-``cyclegan_motorbikes_<member>_G_AB.pt`` / ``..._G_BA.pt`` for the others, each with its command, wall-clock time
-and held-out curve (:data:`course_lib.experiments.pix2pix_ablation.CURVE_SCORES` of ``G_AB`` every 1,000 steps).
+Stored generators (fast profile, seeds 0, 1, 2 (:data:`STORED_SEEDS`), ``G_AB`` and ``G_BA`` of each; the
+discriminators are not stored): ``course_lib/weights/cyclegan_motorbikes_G_AB.pt`` / ``..._G_BA.pt`` for CycleGAN
+and ``cyclegan_motorbikes_<member>_G_AB.pt`` / ``..._G_BA.pt`` for the others at seed 0, the same names with
+``_seed1`` / ``_seed2`` at the other seeds, each with its command, wall-clock time and held-out curve (:data:`course_lib.experiments.pix2pix_ablation.CURVE_SCORES` of ``G_AB`` every 1,000 steps).
 The full profile is refused: the official unpaired sets (horse2zebra, 256 px) have no paired held-out set to
 score on (train on them with notebook 08's step).
 """
