@@ -34,7 +34,7 @@ from torch import nn
 
 from .experiments.common import ExperimentConfig, fast_full
 from .models.init import init_weights
-from .models.pix2pix import SCALED_FAMILY_32, SCALED_FAMILY_64, PatchDiscriminator, define_D, define_G
+from .models.pix2pix import SCALED_FAMILY_32, SCALED_FAMILY_64, SCALED_FAMILY_128, PatchDiscriminator, define_D, define_G
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class TranslationConfig(ExperimentConfig):
         generator: :func:`~course_lib.models.pix2pix.define_G` name (``"unet_32"``, ``"unet_256"``, ...).
         discriminator: a name :func:`build_discriminator` knows: a key of
             :data:`~course_lib.models.pix2pix.SCALED_FAMILY_32` (at 32) or
-            :data:`~course_lib.models.pix2pix.SCALED_FAMILY_64` (at 64), or ``"basic"`` (70 x 70 at 256).
+            :data:`~course_lib.models.pix2pix.SCALED_FAMILY_64` (at 64) or
+            :data:`~course_lib.models.pix2pix.SCALED_FAMILY_128` (at 128), or ``"basic"`` (70 x 70 at 256).
         ngf, ndf: widths of G and D.
         n_train, n_test: training pairs and held-out pairs.
         steps, batch_size: pix2pix's optimisation steps and pairs per step (fast profile: 3,000 steps of 32
@@ -167,7 +168,8 @@ def build_generator(cfg: TranslationConfig, in_channels: int = 1, out_channels: 
 def build_discriminator(cfg: TranslationConfig, in_channels: int, name: str | None = None) -> nn.Module:
     """The discriminator ``name`` (default ``cfg.discriminator``), initialised N(0, 0.02): a scaled PatchGAN
     at 32 px (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_32`), the ``"4x4"`` of the 64 px family
-    (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_64`), ``"basic"`` / ``"pixel"``, or one of the paper's
+    (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_64`), the ``"8x8"`` and ``"142x142"`` of the 128 px family
+    (:data:`~course_lib.models.pix2pix.SCALED_FAMILY_128`; its ``"34x34"`` is the 32 px family's), ``"basic"`` / ``"pixel"``, or one of the paper's
     ``"16x16"``, ``"70x70"``, ``"286x286"`` (``NLayerDiscriminator`` with ``n_layers`` 1, 3, 5; receptive fields in
     pixels at any image size).
 
@@ -179,6 +181,8 @@ def build_discriminator(cfg: TranslationConfig, in_channels: int, name: str | No
         return init_weights(PatchDiscriminator(in_channels, SCALED_FAMILY_32[name], cfg.ndf, "batch"))
     if name == "4x4":
         return init_weights(PatchDiscriminator(in_channels, SCALED_FAMILY_64[name], cfg.ndf, "batch"))
+    if name in ("8x8", "142x142"):
+        return init_weights(PatchDiscriminator(in_channels, SCALED_FAMILY_128[name], cfg.ndf, "batch"))
     if name in ("basic", "pixel"):
         return define_D(name, in_channels, cfg.ndf)
     n = {"16x16": 1, "70x70": 3, "286x286": 5}.get(name)

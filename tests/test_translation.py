@@ -1,6 +1,7 @@
 """pix2pix / CycleGAN training and scoring (the experiments pix2pix_ablation, patchgan_sizes, cyclegan; course_lib.translation, the losses, the metrics, the PatchGAN family), the stored generators
 (they load, score sensibly, and a few steps of retraining lower the loss), and the mechanism cells of notebooks
 06-08 (the notebook's forward passes and training steps equal the library's)."""
+import dataclasses
 import math
 import re
 
@@ -10,12 +11,12 @@ import torch
 from course_lib import translation as T
 from course_lib.checkpoints import WEIGHTS_DIR
 from course_lib.device import seed_everything
-from course_lib.experiments import common, cyclegan, patchgan_sizes
+from course_lib.experiments import common, cyclegan, patchgan_sizes, patchgan_sizes_128
 from course_lib.experiments import pix2pix_ablation as A
 from course_lib.losses import GANLoss, cycle_consistency_loss, identity_loss, pix2pix_generator_loss
 from course_lib.metrics import pixel_scores, recognizer_accuracy
-from course_lib.models.pix2pix import (SCALED_FAMILY_32, SCALED_FAMILY_64, NLayerDiscriminator, PatchDiscriminator,
-                                      scaled_patchgan_family)
+from course_lib.models.pix2pix import (SCALED_FAMILY_32, SCALED_FAMILY_64, SCALED_FAMILY_128, NLayerDiscriminator,
+                                      PatchDiscriminator, scaled_patchgan_family)
 from course_lib.receptive_field import receptive_field
 from notebook_cells import cell_namespace
 
@@ -75,7 +76,8 @@ def test_cycle_and_identity_losses():
 
 def test_scaled_patchgan_family_matches_the_paper_ratios():
     paper = [1, 16, 70, 286]
-    for side, family_dict, expected in [(32, SCALED_FAMILY_32, [1, 2, 10, 34]), (64, SCALED_FAMILY_64, [1, 4, 16, 70])]:
+    for side, family_dict, expected in [(32, SCALED_FAMILY_32, [1, 2, 10, 34]), (64, SCALED_FAMILY_64, [1, 4, 16, 70]),
+                                        (128, SCALED_FAMILY_128, [1, 8, 34, 142])]:
         fam = scaled_patchgan_family(side, 2, ndf=4)
         sizes = [receptive_field(d).size for d in fam.values()]
         assert sizes == expected and list(fam) == list(family_dict)
@@ -100,6 +102,53 @@ def test_the_64px_family_trains_the_papers_own_16_and_70():
     D = T.build_discriminator(cfg, 6, "4x4")
     assert isinstance(D, PatchDiscriminator) and receptive_field(D).size == 4
     assert D(torch.zeros(2, 6, 64, 64)).shape == (2, 1, 32, 32)
+
+
+def test_the_128px_family_is_the_papers_layers_at_the_papers_ratios():
+    """At 128 px (issue 13's size) the 34 x 34 and 142 x 142 members have the layers of the paper's
+    NLayerDiscriminator with n_layers 2 and 4 (same receptive field, parameter count and output grid), every size
+    is within 0.01 of the paper's patch-to-image ratio but the PixelGAN, and build_discriminator builds each."""
+    cfg = patchgan_sizes_128.Config.make("fast")
+    assert (cfg.dataset, cfg.size, cfg.generator) == ("motorbikes", 128, "unet_128")
+    fam = scaled_patchgan_family(128, 6, ndf=cfg.ndf)
+    x = torch.zeros(2, 6, 128, 128)
+    for name, n_layers in (("34x34", 2), ("142x142", 4)):
+        paper = NLayerDiscriminator(6, cfg.ndf, n_layers=n_layers)
+        assert receptive_field(fam[name]).size == receptive_field(paper).size == int(name.split("x")[0])
+        assert sum(p.numel() for p in fam[name].parameters()) == sum(p.numel() for p in paper.parameters())
+        assert fam[name](x).shape == paper(x).shape
+    for (name, D), theirs in zip(fam.items(), (1, 16, 70, 286)):
+        built = T.build_discriminator(cfg, 6, name)
+        assert receptive_field(built).size == receptive_field(D).size
+        assert sum(p.numel() for p in built.parameters()) == sum(p.numel() for p in D.parameters())
+        if theirs > 1:
+            assert abs(receptive_field(D).size / 128 - theirs / 256) < 0.01, name
+    assert [o.shape[-1] for o in (D(x) for D in fam.values())] == [128, 64, 30, 6]
+
+
+def test_patchgan_sizes_128_trains_all_four_paired_by_seed():
+    """At 128 px no member is shared with notebook 06 (which trains at 64): all four are trained and stored under
+    their own names; each starts from the same generator at a seed and sees the same batches; the full profile is
+    patchgan_sizes' own (the paper's four at 256 px on facades, the same stored names)."""
+    S128 = patchgan_sizes_128
+    cfg = S128.Config.make("fast")
+    assert S128.members(cfg) == ["1x1 (PixelGAN)", "8x8", "34x34", "142x142"]
+    runs = {m: S128.build(cfg, m, 1) for m in S128.members(cfg)}
+    assert {m: r.stored["G"] for m, r in runs.items()} == {
+        "1x1 (PixelGAN)": "patchgan_motorbikes_128px_1x1", "8x8": "patchgan_motorbikes_128px_8x8",
+        "34x34": "patchgan_motorbikes_128px_34x34", "142x142": "patchgan_motorbikes_128px_142x142"}
+    first = runs["8x8"]
+    for m, run in runs.items():
+        assert all(torch.equal(a, b) for a, b in zip(run.G.state_dict().values(), first.G.state_dict().values())), m
+        assert receptive_field(run.D).size == int(m.split("x")[0])
+    xa, ya = next(iter(first.batches()))
+    xb, yb = next(iter(runs["142x142"].batches()))
+    assert xa.shape == (16, 3, 128, 128) and torch.equal(xa, xb) and torch.equal(ya, yb)
+    full, full_128 = patchgan_sizes.Config.make("full"), S128.Config.make("full")
+    assert dataclasses.asdict(full_128) == dataclasses.asdict(full)
+    assert S128.members(full_128) == patchgan_sizes.members(full)
+    assert [S128.build(full, m).stored["G"] for m in S128.members(full)] == \
+        [patchgan_sizes.build(full, m).stored["G"] for m in patchgan_sizes.members(full)]
 
 
 def test_linear_decay_schedule():

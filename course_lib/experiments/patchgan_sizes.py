@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..models.pix2pix import PAPER_FAMILY, SCALED_FAMILY_32, SCALED_FAMILY_64, scaled_patchgan_family
+from ..models.pix2pix import PAPER_FAMILY, SCALED_FAMILY_32, SCALED_FAMILY_64, SCALED_FAMILY_128, scaled_patchgan_family
 from ..receptive_field import receptive_field
 from ..translation import TranslationConfig, evaluate_pairs, load_pairs, translate
 from . import common
@@ -49,8 +49,9 @@ class Config(A.Config):
 def family(cfg: TranslationConfig) -> list[str]:
     """Discriminator names of the profile, smallest patch first, each beside its paper counterpart
     (:data:`PAPER_FCN_SCORES`' order): :data:`~course_lib.models.pix2pix.SCALED_FAMILY_64` at 64 px,
+    :data:`~course_lib.models.pix2pix.SCALED_FAMILY_128` at 128 px (:mod:`~course_lib.experiments.patchgan_sizes_128`),
     :data:`~course_lib.models.pix2pix.SCALED_FAMILY_32` at 32 px, the paper's four otherwise."""
-    return list({32: SCALED_FAMILY_32, 64: SCALED_FAMILY_64}.get(cfg.size, PAPER_FAMILY))
+    return list({32: SCALED_FAMILY_32, 64: SCALED_FAMILY_64, 128: SCALED_FAMILY_128}.get(cfg.size, PAPER_FAMILY))
 
 
 def members(cfg: TranslationConfig) -> list[str]:
@@ -74,8 +75,8 @@ train_step = A.train_step
 
 
 def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
-    """Score each discriminator's generator on the held-out pairs, the default one's loaded from
-    ``pix2pix_ablation`` (L1 + cGAN, same ``seed``; trained there first if its file is missing).
+    """Score each discriminator's generator on the held-out pairs; the default one's, when ``runs`` lacks it, loaded
+    from ``pix2pix_ablation`` (L1 + cGAN, same ``seed``; trained there first if its file is missing).
 
     Returns:
         ``(rows, extras)``; one row per discriminator, smallest patch first: ``discriminator, receptive_field,
@@ -96,10 +97,12 @@ def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0,
     rfs = {name: receptive_field(D).size for name, D in scaled_patchgan_family(cfg.size, in_channels, 4).items()}
     rows, samples = [], {}
     for ours, paper in zip(family(cfg), PAPER_FAMILY):
-        if ours == cfg.discriminator:  # the default PatchGAN: notebook 06's L1 + cGAN run, the same training
+        if ours in runs:
+            run = runs[ours]
+        elif ours == cfg.discriminator:  # the default PatchGAN: notebook 06's L1 + cGAN run, the same training
             run = common.load(A, cfg, seed, members=["L1+cGAN"], progress=progress, retrain=False)["L1+cGAN"]
         else:
-            run = runs[ours]
+            raise ValueError(f"no run of the discriminator {ours!r}; runs: {list(runs)}")
         samples[ours] = translate(run.G, inputs[:8])
         scores = evaluate_motorbikes(run.G, test, reference, seed) if reference is not None else evaluate_pairs(run.G, test)
         fcn = PAPER_FCN_SCORES[paper]

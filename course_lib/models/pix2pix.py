@@ -186,6 +186,18 @@ SCALED_FAMILY_64 = {
 with ``n_layers`` 1 and 3 (the same layers, written as convolutions), so at 64 px the paper's 16 x 16 and
 70 x 70 discriminators play the roles its 70 x 70 and 286 x 286 play at 256 px."""
 
+SCALED_FAMILY_128 = {
+    "1x1 (PixelGAN)": [(1, 1), (1, 1), (1, 1)],
+    "8x8": [(4, 2), (3, 1), (1, 1)],
+    "34x34": [(4, 2), (4, 2), (4, 1), (4, 1)],
+    "142x142": [(4, 2), (4, 2), (4, 2), (4, 2), (4, 1), (4, 1)],
+}
+"""The PatchGAN family at 128 x 128 (edges -> motorbikes, issue 13's size): receptive fields 1, 8, 34 and 142
+pixels, i.e. 1/128, 1/16, 0.27 and 1.11 of the image side -- the paper's 1/256, 16/256 = 1/16, 70/256 = 0.27 and
+286/256 = 1.12 (Isola et al. 2017, Sec. 4.4, Table 3). "34x34" and "142x142" have the layers of the paper's
+``NLayerDiscriminator`` with ``n_layers`` 2 and 4 (written as convolutions; its 70 x 70 and 286 x 286 are
+``n_layers`` 3 and 5), and every size but the PixelGAN keeps the paper's ratio to within 0.01 of the side."""
+
 PAPER_FAMILY = {"1x1 (PixelGAN)": 0, "16x16": 1, "70x70": 3, "286x286": 5}
 """The paper's family at 256 x 256: PixelGAN (0 here) and ``n_layers`` 1, 3, 5."""
 
@@ -414,6 +426,7 @@ def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, nor
     """The four discriminators of the PatchGAN size ablation, by name, initialised N(0, 0.02).
 
     ``image_size=256``: the paper's exact four (PixelGAN, ``n_layers`` 1, 3, 5: 1, 16, 70, 286).
+    ``image_size=128``: :data:`SCALED_FAMILY_128`, the same patch-to-image ratios at 128 x 128 (edges -> motorbikes).
     ``image_size=64``: :data:`SCALED_FAMILY_64`, the same patch-to-image ratios at 64 x 64 (edges -> motorbikes).
     ``image_size=32``: :data:`SCALED_FAMILY_32`, the same ratios at 32 x 32 (the earlier edges -> shoes runs).
 
@@ -423,10 +436,10 @@ def scaled_patchgan_family(image_size: int, in_channels: int, ndf: int = 64, nor
     if image_size == 256:
         return {name: define_D("pixel" if n == 0 else "n_layers", in_channels, ndf, n_layers=max(n, 1), norm=norm)
                 for name, n in PAPER_FAMILY.items()}
-    scaled = {32: SCALED_FAMILY_32, 64: SCALED_FAMILY_64}.get(image_size)
+    scaled = {32: SCALED_FAMILY_32, 64: SCALED_FAMILY_64, 128: SCALED_FAMILY_128}.get(image_size)
     if scaled is None:
-        raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and scaled to 64 x 64 and 32 x 32, "
-                         f"not {image_size}")
+        raise ValueError(f"the PatchGAN family is defined at 256 x 256 (paper) and scaled to 128 x 128, 64 x 64 and "
+                         f"32 x 32, not {image_size}")
     return {name: init_weights(PatchDiscriminator(in_channels, convs, ndf, norm)) for name, convs in scaled.items()}
 
 
