@@ -1,6 +1,7 @@
 """Notebook 07: the findings the notebook states about the PatchGAN size ablation on edges -> motorbikes, checked on
 the stored generators (three sizes x seeds 0, 1, 2, and notebook 06's L1 + cGAN generators for the 16 x 16 row), the
-held-out curves recorded with them, and the answer key of the notebook's checkable exercise."""
+held-out curves recorded with them, the answer key of the notebook's checkable exercise, and section 3's run at
+128 x 128 (patchgan_sizes_128: the four 128 px generators of each shipped seed)."""
 from __future__ import annotations
 
 import ast
@@ -87,3 +88,52 @@ def test_exercise_2_key_is_the_tables_answer(tables):
     ranked = sorted(common.summarize_seeds([tables[s][0][0] for s in SEEDS]), key=lambda r: r["frechet"])
     lead = ranked[1]["frechet"] - ranked[0]["frechet"]
     assert stated == (ranked[0]["discriminator"], lead > ranked[0]["frechet_sd"] + ranked[1]["frechet_sd"])
+
+
+@pytest.fixture(scope="module")
+def tables_128():
+    """Section 3's tables: patchgan_sizes_128.evaluate of each shipped seed's four 128 px generators (never training)."""
+    from course_lib.experiments import patchgan_sizes_128 as S128
+
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    cfg = S128.Config.make("fast")
+    out = {}
+    for seed in S128.STORED_SEEDS:
+        runs = common.load(S128, cfg, seed, retrain=False, progress=False)
+        assert list(runs) == S128.family(cfg) and not any(r.meta["trained"] for r in runs.values())
+        out[seed] = (S128.evaluate(cfg, runs, seed=seed, progress=False), runs)
+    return out
+
+
+def test_128px_findings_are_what_the_notebook_says(tables_128):
+    """patchgan_sizes_128.FINDINGS_STATED is what section 3 of notebook 07 says of the 128 px table at every shipped
+    seed; the table has the family in order beside the paper's rows, and every generator is farther from real photos
+    than the real held-out photos are."""
+    from course_lib.experiments import patchgan_sizes_128 as S128
+
+    seeds = S128.STORED_SEEDS
+    found = S128.findings_over_seeds([tables_128[s][0][0] for s in seeds])
+    assert S128.FINDINGS_STATED, "notebook 07's section 3 states findings; FINDINGS_STATED lists them"
+    assert {k: found["every_seed"][k] for k in S128.FINDINGS_STATED} == S128.FINDINGS_STATED, found["seeds_holding"]
+    rows, extras = tables_128[seeds[0]][0]
+    assert [r["receptive_field"] for r in rows] == [1, 8, 34, 142]
+    assert [r["paper_patch"] for r in rows] == list(S.PAPER_FCN_SCORES)
+    assert all(r["frechet"] > extras["real photos"]["frechet"] for r in rows)
+    assert extras["samples"]["input"].shape[-1] == 128
+
+
+def test_128px_weights_record_their_command_and_held_out_curve(tables_128):
+    """Each 128 px generator records the command that trains it (bf16), its time, and its held-out curve every 1,000
+    steps whose last point is the stored weights' own score."""
+    from course_lib.experiments import patchgan_sizes_128 as S128
+
+    cfg = S128.Config.make("fast")
+    for seed, ((rows, _), runs) in tables_128.items():
+        by_name = {r["discriminator"]: r for r in rows}
+        for name, run in runs.items():
+            curve = run.meta["held_out_curve"]
+            assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, name)
+            assert run.meta["command"] == common.train_command("patchgan_sizes_128", "fast", seed, name, "bf16")
+            assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
+            assert curve["frechet"][-1] == pytest.approx(by_name[name]["frechet"], abs=1e-3), (seed, name)
+            assert curve["edge_f1"][-1] == pytest.approx(by_name[name]["edge_f1"], abs=1e-3), (seed, name)

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
 
 
-SEEDS = {"pix2pix_ablation": (0, 1, 2), "patchgan_sizes": (0, 1, 2), "cyclegan": (0, 1, 2)}
+SEEDS = {"pix2pix_ablation": (0, 1, 2), "patchgan_sizes": (0, 1, 2), "patchgan_sizes_128": (0, 1), "cyclegan": (0, 1, 2)}
 """Experiments whose committed weights cover several seeds, measured over all of them (default: seed 0)."""
 
 
@@ -568,7 +568,8 @@ PATCH_FINDING_WORDS = {
 
 
 def _patchgan_motorbikes(ps: dict) -> list[str]:
-    """Notebook 07's PatchGAN size ablation over seeds (the multi-seed JSON of ``reproduce patchgan_sizes``)."""
+    """Notebook 07's PatchGAN size ablation over seeds (the multi-seed JSON of ``reproduce patchgan_sizes``, or of
+    ``reproduce patchgan_sizes_128`` for its section 3 at 128 x 128)."""
     sys.path.insert(0, str(ROOT))
     from course_lib.experiments import patchgan_sizes as S
 
@@ -591,18 +592,26 @@ def _patchgan_motorbikes(ps: dict) -> list[str]:
     holding = [f"- {PATCH_FINDING_WORDS.get(k, k)}: **{n} of {len(seeds)} seeds**" for k, n in found["seeds_holding"].items()]
     best = [f["frechet_best"] for f in found["per_seed"]]
     train_s = [x["train_seconds"] for r in runs for x in r["table"] if x.get("train_seconds") == x.get("train_seconds")]
+    sides = [first[n]["receptive_field"] for n in names]
+    if cfg["size"] == 64:
+        weights = f"{3 * len(seeds)} generators and notebook 06's {len(seeds)} L1 + cGAN ones"
+        nets = "the 16 × 16 and 70 × 70 are the paper's own `n_layers` 1 and 3 nets; the 16 × 16 row is notebook 06's " \
+               "L1 + cGAN generator"
+    else:
+        weights = f"{4 * len(seeds)} generators, `unet_{cfg['size']}`"
+        nets = "the 34 × 34 and 142 × 142 have the layers of the paper's `n_layers` 2 and 4 nets; all four trained here"
     return [
-        "### PatchGAN sizes on edges → motorbikes (the paper's Table 3)", "",
-        f"`{rec['command']}` — profile {ps['profile']}, seeds {slash(seeds, 0)}, the committed weights (nine generators "
-        f"and notebook 06's three L1 + cGAN ones); measured {rec['date']} in {num(rec['wall_seconds'], 0)} s on "
+        f"### PatchGAN sizes on edges → motorbikes at {cfg['size']} × {cfg['size']} (the paper's Table 3)", "",
+        f"`{rec['command']}` — profile {ps['profile']}, seeds {slash(seeds, 0)}, the committed weights ({weights}); "
+        f"measured {rec['date']} in {num(rec['wall_seconds'], 0)} s on "
         f"{m['cpu_count']} CPU cores ({m['machine']}, {'CUDA GPU' if m.get('cuda') else 'no GPU'}, PyTorch "
         f"{m['torch'].split('+')[0]}).", "",
         f"Notebook 06's L1 + cGAN training on edges → motorbikes ({cfg['size']} × {cfg['size']}, {cfg['steps']:,} steps "
         f"of {cfg['batch_size']} pairs), changing only the discriminator: the family scaled to the paper's patch-to-image "
-        "ratios, 1, 4, 16 and 70 pixels of 64 (the 16 × 16 and 70 × 70 are the paper's own `n_layers` 1 and 3 nets; the "
-        f"16 × 16 row is notebook 06's L1 + cGAN generator). {num(min(train_s), 0)}–{num(max(train_s), 0)} s per "
-        "generator, bf16 on one CPU thread, two trainings at a time. Scores as in the objective ablation above. Mean ± "
-        "sample sd over the seeds:", "",
+        f"ratios, {', '.join(map(str, sides[:-1]))} and {sides[-1]} pixels of {cfg['size']} ({nets}). "
+        f"{num(min(train_s), 0)}–{num(max(train_s), 0)} s per "
+        "generator, bf16 on one CPU thread, two trainings at a time. Scores as in the objective ablation above. "
+        + ("Mean ± sample sd over the seeds:" if len(seeds) > 1 else "One seed (the sd columns are empty):"), "",
         "\n".join(lines), "",
         "Per seed (" + slash(seeds, 0) + "): " + "; ".join(
             f"{name} Fréchet {slash(per_seed[name]['frechet'], 0)}, edge F1 {slash(per_seed[name]['edge_f1'], 3)}"
@@ -702,6 +711,7 @@ def section_translation(results: dict, earlier: dict) -> str:
         "## Notebooks 06–08 — pix2pix, PatchGAN sizes, CycleGAN", "",
         *_pix2pix_motorbikes(ab), "",
         *_patchgan_motorbikes(ps), "",
+        *_patchgan_motorbikes(results["patchgan_sizes_128"]), "",
         *_cyclegan_motorbikes(cg), "",
         "### Earlier, on the 32 × 32 edges → shoes", "",
         "Notebooks 06–08 first ran on Fashion-MNIST sandals, sneakers and ankle boots with Canny edges (32 × 32, 4,000 "
@@ -1047,7 +1057,7 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
 
 
 PAGE_EXPERIMENTS = ("dense_prediction", "colorization", "recognizer", "vae", "dcgan", "generative_scores", "diffusion",
-                    "pix2pix_ablation", "patchgan_sizes", "cyclegan", "super_resolution",
+                    "pix2pix_ablation", "patchgan_sizes", "patchgan_sizes_128", "cyclegan", "super_resolution",
                     "inpainting", "denoising", "photo_judge")
 """The experiments the page shows, each from docs/results/NAME.json (``measure`` makes them in this order)."""
 
