@@ -140,7 +140,11 @@ def findings(rows) -> dict:
       truth; the paper: a 1 x 1 discriminator adds colour but no spatial sharpness, Sec. 4.4);
     * ``edge_f1_best``: which generator follows the input's edges best; ``edge_f1_falls_as_patch_grows``: the edge
       F1 falls from each size to the next larger one (the larger the patch, the more the generator draws its own
-      edges rather than the input's).
+      edges rather than the input's); ``edge_f1_falls_from_middle_up``: the same from the smaller middle size on
+      (the PixelGAN left out: it follows the edges about as well as the smaller middle size);
+    * ``sharpness_rises_with_patch``: the outputs' sharpness rises from each size to the next larger one;
+      ``psnr_falls_as_patch_grows``: the PSNR against the true photo falls from each size to the next larger one
+      (a larger patch lets the generator depart further from the one true photo).
     Also the numbers behind them (``frechet_<size>``, ``edge_f1_<size>``, ...; ``<size>`` as ``"1x1"``).
 
     Raises:
@@ -161,6 +165,10 @@ def findings(rows) -> dict:
     out["pixelgan_least_sharp"] = min(sizes, key=lambda m: r[m]["sharpness_ratio"]) == pixel
     out["edge_f1_best"] = short[max(sizes, key=lambda m: r[m]["edge_f1"])]
     out["edge_f1_falls_as_patch_grows"] = all(r[a]["edge_f1"] > r[b]["edge_f1"] for a, b in zip(sizes, sizes[1:]))
+    out["edge_f1_falls_from_middle_up"] = all(r[a]["edge_f1"] > r[b]["edge_f1"] for a, b in zip(sizes[1:], sizes[2:]))
+    out["sharpness_rises_with_patch"] = all(r[a]["sharpness_ratio"] < r[b]["sharpness_ratio"]
+                                            for a, b in zip(sizes, sizes[1:]))
+    out["psnr_falls_as_patch_grows"] = all(r[a]["psnr"] > r[b]["psnr"] for a, b in zip(sizes, sizes[1:]))
     return out
 
 
