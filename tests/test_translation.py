@@ -11,7 +11,7 @@ import torch
 from course_lib import translation as T
 from course_lib.checkpoints import WEIGHTS_DIR
 from course_lib.device import seed_everything
-from course_lib.experiments import common, cyclegan, patchgan_sizes, patchgan_sizes_128
+from course_lib.experiments import common, cyclegan, patchgan_capacity_128, patchgan_sizes, patchgan_sizes_128
 from course_lib.experiments import pix2pix_ablation as A
 from course_lib.losses import GANLoss, cycle_consistency_loss, identity_loss, pix2pix_generator_loss
 from course_lib.metrics import pixel_scores, recognizer_accuracy
@@ -150,6 +150,40 @@ def test_patchgan_sizes_128_trains_all_four_paired_by_seed():
     assert [S128.build(full, m).stored["G"] for m in S128.members(full)] == \
         [patchgan_sizes.build(full, m).stored["G"] for m in patchgan_sizes.members(full)]
 
+
+
+def test_patchgan_capacity_128_changes_only_the_discriminator_width():
+    """Section 4's run: the 34 x 34 and 142 x 142 at the paper's ndf 64 (their parameter counts beside the paper's
+    70 x 70 and 286 x 286, whose output grids at 256 px they share at 128 px), stored under their own names, from
+    the same initial generator and the same batches as patchgan_sizes_128 at a seed; one config, nothing else
+    changed; unknown members and other profiles refused."""
+    C, S128 = patchgan_capacity_128, patchgan_sizes_128
+    cfg = C.Config.make("fast")
+    assert dataclasses.asdict(cfg) == dataclasses.asdict(S128.Config.make("fast")) and cfg.ndf == 16
+    assert C.members(cfg) == ["34x34 (ndf 64)", "142x142 (ndf 64)"]
+    wide = {m: C.build(cfg, m, 2) for m in C.members(cfg)}
+    narrow = {b: S128.build(cfg, b, 2) for b in C.BASE}
+    assert [r.stored["G"] for r in wide.values()] == ["patchgan_motorbikes_128px_34x34_ndf64",
+                                                     "patchgan_motorbikes_128px_142x142_ndf64"]
+    n_params = lambda net: sum(p.numel() for p in net.parameters())
+    assert [n_params(r.D) for r in wide.values()] == [666433, 6964033]
+    assert [n_params(r.D) for r in narrow.values()] == [43729, 438481]
+    x, x256 = torch.zeros(1, 6, 128, 128), torch.zeros(1, 6, 256, 256)
+    for (m, run), base, n_layers_paper in zip(wide.items(), C.BASE, (3, 5)):
+        assert receptive_field(run.D).size == receptive_field(narrow[base].D).size == int(base.split("x")[0])
+        assert run.D.conv0[0].out_channels == 64 and narrow[base].D.conv0[0].out_channels == 16
+        paper = NLayerDiscriminator(6, 64, n_layers=n_layers_paper)
+        assert run.D(x).shape == paper(x256).shape  # 30 x 30 and 6 x 6 decisions per image, as in the paper
+        assert all(torch.equal(a, b) for a, b in zip(run.G.state_dict().values(), narrow[base].G.state_dict().values()))
+        assert run.steps == narrow[base].steps == 8000
+        (xa, ya), (xb, yb) = next(iter(run.batches())), next(iter(narrow[base].batches()))
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+    assert n_params(NLayerDiscriminator(6, 64, n_layers=3)) == 2768705
+    assert n_params(NLayerDiscriminator(6, 64, n_layers=5)) == 11159361
+    with pytest.raises(ValueError, match="no member"):
+        C.build(cfg, "142x142")
+    with pytest.raises(NotImplementedError, match="ndf 64"):
+        C.members(C.Config.make("full"))
 
 def test_linear_decay_schedule():
     f = common.linear_decay_factor(100)

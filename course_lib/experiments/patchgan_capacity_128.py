@@ -1,0 +1,126 @@
+"""Notebook 07, section 4: is the whole-image discriminator's poor score in the paper a matter of width?
+
+Isola et al. (2017, Sec. 4.4) find the 286 x 286 "ImageGAN" far behind the 70 x 70 PatchGAN (FCN per-pixel
+accuracy 0.42 against 0.66, Table 3) and suggest why: it "has many more parameters and greater depth" and "may be
+harder to train". :mod:`~course_lib.experiments.patchgan_sizes_128` does not reproduce the gap at 128 x 128 with
+``ndf = 16``. This module changes one factor, the discriminator's width, to the paper's ``ndf = 64``, and trains
+the middle (34 x 34, ``NLayerDiscriminator(n_layers=2)``) and the whole-image (142 x 142, ``n_layers=4``)
+discriminators again; everything else is :class:`~course_lib.experiments.patchgan_sizes_128.Config`'s (``unet_128``
+with ngf 16, batch 16, 8,000 steps, the same initial generator and the same batches at a seed).
+
+Parameters of the discriminator (6 input channels; ``tests/test_translation.py`` checks them):
+
+    ============  =========  =========  ==================================
+    D             ndf 16     ndf 64     paper (ndf 64, 256 px)
+    ============  =========  =========  ==================================
+    34 x 34       0.044 M    0.67 M     70 x 70 (``n_layers=3``): 2.77 M
+    142 x 142     0.44 M     6.96 M     286 x 286 (``n_layers=5``): 11.2 M
+    ============  =========  =========  ==================================
+
+Members: ``"34x34 (ndf 64)"`` and ``"142x142 (ndf 64)"``, stored as
+``patchgan_motorbikes_128px_34x34_ndf64.pt`` and ``patchgan_motorbikes_128px_142x142_ndf64.pt`` (seed 0,
+:data:`STORED_SEEDS`); the ``ndf = 16`` rows they are compared with are
+:mod:`~course_lib.experiments.patchgan_sizes_128`'s at the same seed. The 142 x 142 at ndf 64 costs about 0.6 s a
+step on one CPU thread in bf16 (80 minutes; 0.17 s at ndf 16). There is no full profile: at 256 x 256 the
+paper's discriminators already have ``ndf = 64`` (:mod:`~course_lib.experiments.patchgan_sizes`).
+"""
+from __future__ import annotations
+
+from ..translation import TranslationConfig
+from . import common
+from . import patchgan_sizes_128 as S128
+
+NDF = 64
+"""The paper's discriminator width (Isola et al. 2017, appendix 6.1.2: C64-C128-...)."""
+STORED_SEEDS = (0,)
+"""The seeds whose generators are committed (``python -m course_lib reproduce patchgan_capacity_128``)."""
+BASE = ("34x34", "142x142")
+"""The discriminators of :data:`course_lib.models.pix2pix.SCALED_FAMILY_128` trained again at :data:`NDF`."""
+
+
+class Config(S128.Config):
+    """:class:`course_lib.experiments.patchgan_sizes_128.Config` unchanged (``ndf`` stays 16 there; each member
+    sets :data:`NDF` on its own discriminator)."""
+
+
+def members(cfg: TranslationConfig) -> list[str]:
+    """``["34x34 (ndf 64)", "142x142 (ndf 64)"]``.
+
+    Raises:
+        NotImplementedError: outside the fast profile at 128 x 128 (at 256 x 256 the paper's discriminators already
+            have ndf 64: use :mod:`~course_lib.experiments.patchgan_sizes`).
+    """
+    if cfg.size != 128 or cfg.profile != "fast":
+        raise NotImplementedError("patchgan_capacity_128 is the fast profile's 128 x 128 run only; in the full "
+                                  "profile the paper's discriminators already have ndf 64 (patchgan_sizes)")
+    return [f"{base} (ndf {NDF})" for base in BASE]
+
+
+MEMBERS = members
+
+
+def base_of(member: str) -> str:
+    """``"142x142 (ndf 64)"`` -> ``"142x142"``.
+
+    Raises:
+        ValueError: ``member`` is not one of :func:`members`.
+    """
+    for base in BASE:
+        if member == f"{base} (ndf {NDF})":
+            return base
+    raise ValueError(f"patchgan_capacity_128 has no member {member!r}; its members: "
+                     f"{[f'{b} (ndf {NDF})' for b in BASE]}")
+
+
+def build(cfg: TranslationConfig, member: str, seed: int = 0) -> common.Run:
+    """:func:`course_lib.experiments.patchgan_sizes_128.build` with the discriminator ``base_of(member)`` at
+    ``ndf = 64``; the generator (same initial weights at a seed) is stored as
+    ``patchgan_<dataset>_128px_<side>_ndf64``."""
+    base = base_of(member)
+    run = S128.build(cfg.replace(ndf=NDF), base, seed)
+    run.stored = {"G": run.stored["G"] + f"_ndf{NDF}"}
+    return run
+
+
+train_step = S128.train_step
+
+
+def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0, progress: bool = True):
+    """Score the two ndf-64 generators beside the ndf-16 ones of the same seed (loaded from
+    :mod:`~course_lib.experiments.patchgan_sizes_128`; never trained here: a missing ndf-16 file is an error).
+
+    Returns:
+        ``(rows, extras)``: one row per discriminator and width, the ndf-16 row of a size before its ndf-64 row:
+        ``{"discriminator", "base", "ndf", "d_parameters", "receptive_field", "train_seconds"}`` and the scores of
+        :func:`course_lib.translation.evaluate_motorbikes` (``frechet``, ``judge_motorbike``, ``edge_f1``,
+        ``sharpness_ratio``, ``psnr``, ...). ``extras["samples"]``: inputs, targets and each generator's outputs
+        for the first 8 held-out pairs (``8 x 3 x 128 x 128`` in [-1, 1]); ``extras["real photos"]``: the held-out
+        photos' own scores.
+    """
+    from ..receptive_field import receptive_field
+    from ..translation import (build_discriminator, edge_agreement, evaluate_motorbikes, judge_motorbikes,
+                               load_pairs, motorbike_reference, translate)
+
+    names = members(cfg)
+    missing = [m for m in names if m not in runs]
+    if missing:
+        raise ValueError(f"no run of {missing}; runs: {list(runs)} (load them with common.load)")
+    base_runs = common.load(S128, cfg, seed, members=list(BASE), progress=progress, retrain=False)
+    test = load_pairs(cfg)[2]
+    inputs, targets = test
+    reference = motorbike_reference(size=cfg.size)
+    in_channels = inputs.shape[1] + targets.shape[1]
+    rows, samples = [], {}
+    for base, member in zip(BASE, names):
+        for name, run, ndf in ((base, base_runs[base], cfg.ndf), (member, runs[member], NDF)):
+            D = build_discriminator(cfg.replace(ndf=ndf), in_channels, base)
+            samples[name] = translate(run.G, inputs[:8])
+            rows.append({"discriminator": name, "base": base, "ndf": ndf,
+                         "d_parameters": sum(p.numel() for p in D.parameters()),
+                         "receptive_field": receptive_field(D).size,
+                         **evaluate_motorbikes(run.G, test, reference, seed),
+                         "train_seconds": run.meta.get("train_seconds", float("nan"))})
+    samples["input"], samples["target"] = inputs[:8], targets[:8]
+    real = {**judge_motorbikes(targets, reference, seed), **edge_agreement(targets, inputs),
+            "sharpness_ratio": 1.0, "l1": 0.0, "psnr": float("inf")}
+    return rows, {"samples": samples, "real photos": real}
