@@ -21,7 +21,7 @@ Members: ``"34x34 (ndf 64)"`` and ``"142x142 (ndf 64)"``, stored as
 ``patchgan_motorbikes_128px_34x34_ndf64.pt`` and ``patchgan_motorbikes_128px_142x142_ndf64.pt`` (seed 0,
 :data:`STORED_SEEDS`); the ``ndf = 16`` rows they are compared with are
 :mod:`~course_lib.experiments.patchgan_sizes_128`'s at the same seed. The 142 x 142 at ndf 64 costs about 0.6 s a
-step on one CPU thread in bf16 (80 minutes; 0.17 s at ndf 16). There is no full profile: at 256 x 256 the
+step on one CPU thread in bf16 (4,644 s for 8,000 steps, the 34 x 34 3,128 s; 17-18 minutes each at ndf 16). There is no full profile: at 256 x 256 the
 paper's discriminators already have ``ndf = 64`` (:mod:`~course_lib.experiments.patchgan_sizes`).
 """
 from __future__ import annotations
@@ -124,3 +124,46 @@ def evaluate(cfg: TranslationConfig, runs: dict[str, common.Run], seed: int = 0,
     real = {**judge_motorbikes(targets, reference, seed), **edge_agreement(targets, inputs),
             "sharpness_ratio": 1.0, "l1": 0.0, "psnr": float("inf")}
     return rows, {"samples": samples, "real photos": real}
+
+
+def findings(rows, frechet_sd: dict[str, float]) -> dict:
+    """What section 4 of notebook 07 reads from one seed's :func:`evaluate` table, with the seed-to-seed spread of
+    the ndf-16 runs (``frechet_sd``: discriminator -> sample sd of its Fréchet distance over
+    :data:`course_lib.experiments.patchgan_sizes_128.STORED_SEEDS`) as the yardstick a change must beat:
+
+    * ``widening_hurts_whole_image``: the 142 x 142 at ndf 64 is farther from real photos (Fréchet) than at ndf 16
+      by more than the ndf-16 run's seed sd (the paper's explanation predicts yes);
+    * ``widening_hurts_middle``: the same for the 34 x 34;
+    * ``whole_image_behind_middle_at_ndf64``: at ndf 64 the 142 x 142 is farther from real photos than the 34 x 34;
+    * ``gap_at_ndf64_beyond_spread``: ... by more than the two ndf-16 seed sds added (a07's rule for a clear lead);
+    * ``whole_image_sharper_at_ndf64`` / ``edge_f1_falls_at_ndf64``: the 142 x 142's outputs are sharper / follow
+      the input's edges less than the 34 x 34's at ndf 64, as at ndf 16 (the trade-off of section 3).
+    Also the numbers (``frechet_<side>_ndf<width>``, ``edge_f1_...``, ``sharpness_ratio_...``).
+
+    Raises:
+        ValueError: ``rows`` lack one of the four runs, or ``frechet_sd`` one of the two sizes.
+    """
+    r = {(row["base"], row["ndf"]): row for row in rows}
+    need = [(b, w) for b in BASE for w in (16, NDF)]
+    if any(k not in r for k in need) or any(b not in frechet_sd for b in BASE):
+        raise ValueError(f"findings need the rows {need} (got {sorted(r)}) and the ndf-16 Fréchet sds of {BASE} "
+                         f"(got {sorted(frechet_sd)})")
+    mid, whole = BASE
+    out = {f"{col}_{b}_ndf{w}": r[(b, w)][col] for b, w in need for col in ("frechet", "edge_f1", "sharpness_ratio")}
+    out["widening_hurts_whole_image"] = r[(whole, NDF)]["frechet"] - r[(whole, 16)]["frechet"] > frechet_sd[whole]
+    out["widening_hurts_middle"] = r[(mid, NDF)]["frechet"] - r[(mid, 16)]["frechet"] > frechet_sd[mid]
+    gap = r[(whole, NDF)]["frechet"] - r[(mid, NDF)]["frechet"]
+    out["whole_image_behind_middle_at_ndf64"] = gap > 0
+    out["gap_at_ndf64_beyond_spread"] = gap > frechet_sd[whole] + frechet_sd[mid]
+    out["whole_image_sharper_at_ndf64"] = r[(whole, NDF)]["sharpness_ratio"] > r[(mid, NDF)]["sharpness_ratio"]
+    out["edge_f1_falls_at_ndf64"] = r[(whole, NDF)]["edge_f1"] < r[(mid, NDF)]["edge_f1"]
+    return out
+
+
+FINDINGS_STATED = {"widening_hurts_whole_image": True, "widening_hurts_middle": True,
+                   "whole_image_behind_middle_at_ndf64": True, "gap_at_ndf64_beyond_spread": False,
+                   "whole_image_sharper_at_ndf64": True, "edge_f1_falls_at_ndf64": True}
+"""What notebook 07's section 4 says of :func:`findings` at seed 0: at ndf 64 both generators are farther from real
+photos than at ndf 16 by more than one seed sd (142 x 142: 71.1 -> 82.6, sd 9.7; 34 x 34: 70.4 -> 73.8, sd 2.8), and
+the whole image falls behind the middle by 8.8, less than the two sds added (12.5). ``tests/test_patchgan_findings.py``
+checks it on the stored weights."""
