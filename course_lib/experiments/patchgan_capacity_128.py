@@ -21,8 +21,9 @@ Members: ``"34x34 (ndf 64)"`` and ``"142x142 (ndf 64)"``, stored as
 ``patchgan_motorbikes_128px_34x34_ndf64.pt`` and ``patchgan_motorbikes_128px_142x142_ndf64.pt`` (seed 0,
 :data:`STORED_SEEDS`); the ``ndf = 16`` rows they are compared with are
 :mod:`~course_lib.experiments.patchgan_sizes_128`'s at the same seed. The 142 x 142 at ndf 64 costs about 0.6 s a
-step on one CPU thread in bf16 (4,644 s for 8,000 steps, the 34 x 34 3,128 s; 17-18 minutes each at ndf 16). There is no full profile: at 256 x 256 the
-paper's discriminators already have ``ndf = 64`` (:mod:`~course_lib.experiments.patchgan_sizes`).
+step on one CPU thread in bf16 (4,644 s for 8,000 steps; the 34 x 34 3,128 s; 17-18 minutes each at ndf 16). There
+is no full profile: at 256 x 256 the paper's discriminators already have ``ndf = 64``
+(:mod:`~course_lib.experiments.patchgan_sizes`).
 """
 from __future__ import annotations
 
@@ -165,5 +166,5 @@ FINDINGS_STATED = {"widening_hurts_whole_image": True, "widening_hurts_middle": 
                    "whole_image_sharper_at_ndf64": True, "edge_f1_falls_at_ndf64": True}
 """What notebook 07's section 4 says of :func:`findings` at seed 0: at ndf 64 both generators are farther from real
 photos than at ndf 16 by more than one seed sd (142 x 142: 71.1 -> 82.6, sd 9.7; 34 x 34: 70.4 -> 73.8, sd 2.8), and
-the whole image falls behind the middle by 8.8, less than the two sds added (12.5). ``tests/test_patchgan_findings.py``
-checks it on the stored weights."""
+the whole image falls behind the middle by 8.8, less than the two sds added (12.5); at ndf 64 the whole image's outputs
+are still the sharper and follow the edges less. ``tests/test_patchgan_findings.py`` checks it on the stored weights."""
