@@ -145,14 +145,15 @@ def findings(rows, frechet_sd: dict[str, float]) -> dict:
         ValueError: ``rows`` lack one of the four runs, or ``frechet_sd`` one of the two sizes.
     """
     r = {(row["base"], row["ndf"]): row for row in rows}
-    need = [(b, w) for b in BASE for w in (16, NDF)]
-    if any(k not in r for k in need) or any(b not in frechet_sd for b in BASE):
+    narrow = min((row["ndf"] for row in rows), default=NDF)  # section 3's width (the config's ndf, 16)
+    need = [(b, w) for b in BASE for w in (narrow, NDF)]
+    if narrow == NDF or any(k not in r for k in need) or any(b not in frechet_sd for b in BASE):
         raise ValueError(f"findings need the rows {need} (got {sorted(r)}) and the ndf-16 Fréchet sds of {BASE} "
                          f"(got {sorted(frechet_sd)})")
     mid, whole = BASE
     out = {f"{col}_{b}_ndf{w}": r[(b, w)][col] for b, w in need for col in ("frechet", "edge_f1", "sharpness_ratio")}
-    out["widening_hurts_whole_image"] = r[(whole, NDF)]["frechet"] - r[(whole, 16)]["frechet"] > frechet_sd[whole]
-    out["widening_hurts_middle"] = r[(mid, NDF)]["frechet"] - r[(mid, 16)]["frechet"] > frechet_sd[mid]
+    out["widening_hurts_whole_image"] = r[(whole, NDF)]["frechet"] - r[(whole, narrow)]["frechet"] > frechet_sd[whole]
+    out["widening_hurts_middle"] = r[(mid, NDF)]["frechet"] - r[(mid, narrow)]["frechet"] > frechet_sd[mid]
     gap = r[(whole, NDF)]["frechet"] - r[(mid, NDF)]["frechet"]
     out["whole_image_behind_middle_at_ndf64"] = gap > 0
     out["gap_at_ndf64_beyond_spread"] = gap > frechet_sd[whole] + frechet_sd[mid]
