@@ -209,6 +209,23 @@ def test_every_experiment_has_the_shape():
         common.experiment("nope")
 
 
+def test_every_stored_seed_ships_every_members_weights():
+    """An experiment's STORED_SEEDS (what the notebooks, the findings tests and the results page load) names only seeds
+    whose weight files are committed for every member: a seed added before its files are (or a file removed) fails
+    here instead of making the notebook train it."""
+    with_seeds = [n for n in common.experiment_names() if hasattr(common.experiment(n), "STORED_SEEDS")]
+    assert {"pix2pix_ablation", "patchgan_sizes", "patchgan_sizes_128", "patchgan_capacity_128", "cyclegan"} <= set(with_seeds)
+    for name in with_seeds:
+        module = common.experiment(name)
+        cfg = module.Config.make("fast")
+        assert module.STORED_SEEDS and module.STORED_SEEDS[0] == 0, name
+        for seed in module.STORED_SEEDS:
+            for member in common.members_of(module, cfg):
+                for stem in module.build(cfg, member, seed).stored.values():
+                    shipped = common.WEIGHTS_DIR / (f"{stem}.pt" if seed == 0 else f"{stem}_seed{seed}.pt")
+                    assert shipped.is_file(), f"{name} {member!r} seed {seed}: {shipped.name} is not committed"
+
+
 def test_markdown_table_digits_and_headers():
     rows = [{"model": "L2", "auc": 0.81714, "mse": 544.98, "n": 12, "note": None},
             {"model": "real", "auc": 1.0, "mse": 0.0, "n": 3, "note": "ceiling"}]

@@ -59,11 +59,14 @@ def test_every_result_records_the_command_that_made_it(inputs):
     assert set(rp.PAGE_EXPERIMENTS) <= set(results), "run python tools/results_page.py measure for the missing ones"
     for name, data in results.items():
         record = data["record"]
-        assert record["command"].startswith(f"python -m course_lib reproduce {name} --seed 0"), name
+        # measured over every seed the experiment ships (its STORED_SEEDS): a seed added later needs a new measure
+        assert record["command"] == " ".join(rp.reproduce_command(name) + ["--out", f"{name}.json"]), name
         assert record["rerun"] is True and record["date"] and record["machine"]["cpu_count"], name
         assert data["experiment"] == name and (data.get("table") or data.get("runs") and data["summary"]), name
-        if "runs" in data:  # measured over several seeds (rp.SEEDS): one table per seed, and their mean and sd
-            assert [r["seed"] for r in data["runs"]] == list(rp.SEEDS[name]) and all(r["table"] for r in data["runs"])
+        if "runs" in data:  # measured over several seeds: one table per seed, and their mean and sd
+            assert [r["seed"] for r in data["runs"]] == list(rp.stored_seeds(name)) and all(r["table"] for r in data["runs"])
+        else:
+            assert rp.stored_seeds(name) == (0,), f"{name} ships several seeds; measure it over all of them"
     for name, data in earlier.items():
         assert data["rerun"] is False, f"docs/results/earlier/{name}.json must say it was not re-run"
         commands = [data.get("command")] + [v.get("command") for v in data.values() if isinstance(v, dict)]

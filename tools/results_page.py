@@ -33,13 +33,22 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
 
 
-SEEDS = {"pix2pix_ablation": (0, 1, 2), "patchgan_sizes": (0, 1, 2), "patchgan_sizes_128": (0, 1, 2), "cyclegan": (0, 1, 2)}
-"""Experiments whose committed weights cover several seeds, measured over all of them (default: seed 0)."""
+def stored_seeds(name: str) -> tuple[int, ...]:
+    """The seeds experiment ``name`` ships weights for: its module's ``STORED_SEEDS``, or ``(0,)`` where it has none
+    (one seed). ``measure`` scores every one of them.
+
+    Raises:
+        ValueError: no experiment of that name (from ``course_lib.experiments.common.experiment``).
+    """
+    sys.path.insert(0, str(ROOT))
+    from course_lib.experiments import common
+
+    return tuple(getattr(common.experiment(name), "STORED_SEEDS", (0,)))
 
 
 def reproduce_command(name: str) -> list[str]:
     """The ``python -m course_lib reproduce`` command line that ``measure`` runs for experiment ``name``."""
-    return ["python", "-m", "course_lib", "reproduce", name, "--seed", *map(str, SEEDS.get(name, (0,))), "--quiet"]
+    return ["python", "-m", "course_lib", "reproduce", name, "--seed", *map(str, stored_seeds(name)), "--quiet"]
 
 
 def _machine() -> dict:
@@ -624,6 +633,69 @@ def _patchgan_motorbikes(ps: dict) -> list[str]:
         *holding]
 
 
+WIDTH_FINDING_WORDS = {
+    "widening_hurts_whole_image": "at ndf 64 the 142 × 142's generator is farther from real photos (Fréchet) than at "
+                                  "ndf 16, by more than its ndf-16 seed sd",
+    "widening_hurts_middle": "the same for the 34 × 34",
+    "whole_image_behind_middle_at_ndf64": "at ndf 64 the whole image (142 × 142) is farther from real photos than the "
+                                          "middle (34 × 34): the paper's direction",
+    "gap_at_ndf64_beyond_spread": "... by more than the two ndf-16 seed sds added (a clear lead, a07's rule)",
+    "whole_image_sharper_at_ndf64": "at ndf 64 the whole image's outputs are still the sharper",
+    "edge_f1_falls_at_ndf64": "at ndf 64 the whole image's outputs still follow the input's edges less",
+}
+"""The yes/no findings of ``patchgan_capacity_128.findings``, in words."""
+
+
+def _patchgan_capacity(pc: dict, sizes_128: dict) -> list[str]:
+    """Notebook 07's section 4 (``reproduce patchgan_capacity_128``, one seed or several): the 34 x 34 and 142 x 142
+    at ndf 16 and 64, with section 3's ndf-16 seed sds (``sizes_128``, the multi-seed JSON of
+    ``reproduce patchgan_sizes_128``) as the yardstick."""
+    sys.path.insert(0, str(ROOT))
+    from course_lib.experiments import patchgan_capacity_128 as C
+
+    runs = pc.get("runs") or [pc]
+    seeds = [r["seed"] for r in runs]
+    sd = {row["discriminator"]: row["frechet_sd"] for row in sizes_128["summary"]}
+    found = C.findings_over_seeds([r["table"] for r in runs], sd)
+    rec, m = pc["record"], pc["record"]["machine"]
+    names = [row["discriminator"] for row in runs[0]["table"]]
+    first = {row["discriminator"]: row for row in runs[0]["table"]}
+    cols = [("frechet", "Fréchet ↓", 1), ("judge_motorbike", "read as Motorbikes ↑", 2), ("edge_f1", "edge F1 ↑", 3),
+            ("sharpness_ratio", "sharpness ÷ truth", 2), ("psnr", "PSNR (dB) ↑", 2), ("train_seconds", "train s", 0)]
+    per_seed = _per_seed(runs, "discriminator", names, cols)
+    each = "" if len(seeds) == 1 else f", seeds {slash(seeds, 0)}"
+    header = ["D", "ndf", "D parameters"] + [h + each for _, h, _ in cols]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in names:
+        f = first[name]
+        lines.append("| " + " | ".join([f["base"], str(f["ndf"]), f"{f['d_parameters'] / 1e6:.3f} M"]
+                                       + [slash(per_seed[name][k], d) for k, _, d in cols]) + " |")
+    change = {b: [w - n for w, n in zip(per_seed[f"{b} (ndf {C.NDF})"]["frechet"], per_seed[b]["frechet"])]
+              for b in C.BASE}
+    gap = [w - mdl for w, mdl in zip(per_seed[f"{C.BASE[1]} (ndf {C.NDF})"]["frechet"],
+                                    per_seed[f"{C.BASE[0]} (ndf {C.NDF})"]["frechet"])]
+    holding = [f"- {WIDTH_FINDING_WORDS.get(k, k)}: **{n} of {len(seeds)} seed{'s' if len(seeds) > 1 else ''}**"
+               for k, n in found["seeds_holding"].items()]
+    return [
+        "### Is it the width? The 34 × 34 and 142 × 142 at the paper's ndf 64 (notebook 07, section 4)", "",
+        f"`{rec['command']}` — profile {pc['profile']}, seed{'s' if len(seeds) > 1 else ''} {slash(seeds, 0)}, the "
+        f"committed weights ({2 * len(seeds)} generators, and section 3's ndf-16 ones of the same seeds); measured "
+        f"{rec['date']} in {num(rec['wall_seconds'], 0)} s on {m['cpu_count']} CPU cores ({m['machine']}, "
+        f"{'CUDA GPU' if m.get('cuda') else 'no GPU'}, PyTorch {m['torch'].split('+')[0]}).", "",
+        "The paper (Sec. 4.4) suggests its 286 × 286 discriminator falls behind the 70 × 70 because it has many more "
+        "parameters and is harder to train. Section 3's family has ndf 16; this run trains the middle and the "
+        "whole-image discriminators again at the paper's ndf 64, everything else the same (same initial generator and "
+        "batches at a seed: paired by seed). One value per seed:", "",
+        "\n".join(lines), "",
+        f"Fréchet change from ndf 16 to 64, per seed: 34 × 34 {slash(change[C.BASE[0]], 1)} (its ndf-16 sd over "
+        f"section 3's seeds {num(sd[C.BASE[0]], 1)}); 142 × 142 {slash(change[C.BASE[1]], 1)} (sd "
+        f"{num(sd[C.BASE[1]], 1)}). The whole image's lead over the middle at ndf 64: {slash(gap, 1)} "
+        f"(the two sds added: {num(sd[C.BASE[0]] + sd[C.BASE[1]], 1)}).", "",
+        "**What the width test finds, seed by seed** (`patchgan_capacity_128.findings_over_seeds`; "
+        "`tests/test_patchgan_findings.py` checks those notebook 07 states on the stored weights):", "",
+        *holding]
+
+
 CYCLE_FINDING_WORDS = {
     "cycle_follows_edges_better_than_gan_alone": "with both cycles (no_identity, the paper's CycleGAN row) the photos "
                                                  "follow their input's edges better than GAN alone's (higher edge F1)",
@@ -715,6 +787,7 @@ def section_translation(results: dict, earlier: dict) -> str:
         *_pix2pix_motorbikes(ab), "",
         *_patchgan_motorbikes(ps), "",
         *_patchgan_motorbikes(results["patchgan_sizes_128"]), "",
+        *_patchgan_capacity(results["patchgan_capacity_128"], results["patchgan_sizes_128"]), "",
         *_cyclegan_motorbikes(cg), "",
         "### Earlier, on the 32 × 32 edges → shoes", "",
         "Notebooks 06–08 first ran on Fashion-MNIST sandals, sneakers and ankle boots with Canny edges (32 × 32, 4,000 "
@@ -1060,8 +1133,8 @@ def render(results: dict, earlier: dict, mutants: dict, points: dict, tests: dic
 
 
 PAGE_EXPERIMENTS = ("dense_prediction", "colorization", "recognizer", "vae", "dcgan", "generative_scores", "diffusion",
-                    "pix2pix_ablation", "patchgan_sizes", "patchgan_sizes_128", "cyclegan", "super_resolution",
-                    "inpainting", "denoising", "photo_judge")
+                    "pix2pix_ablation", "patchgan_sizes", "patchgan_sizes_128", "patchgan_capacity_128", "cyclegan",
+                    "super_resolution", "inpainting", "denoising", "photo_judge")
 """The experiments the page shows, each from docs/results/NAME.json (``measure`` makes them in this order)."""
 
 TESTS_JSON = RESULTS_DIR / "tests.json"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from ..translation import TranslationConfig
 from . import common
+from . import pix2pix_ablation as A
 from . import patchgan_sizes_128 as S128
 
 NDF = 64
@@ -160,6 +161,18 @@ def findings(rows, frechet_sd: dict[str, float]) -> dict:
     out["whole_image_sharper_at_ndf64"] = r[(whole, NDF)]["sharpness_ratio"] > r[(mid, NDF)]["sharpness_ratio"]
     out["edge_f1_falls_at_ndf64"] = r[(whole, NDF)]["edge_f1"] < r[(mid, NDF)]["edge_f1"]
     return out
+
+
+def findings_over_seeds(tables, frechet_sd: dict[str, float]) -> dict:
+    """:func:`findings` of each seed's :func:`evaluate` table (a list, one per seed of :data:`STORED_SEEDS`; paired by
+    seed: at a seed both widths start from the same generator and see the same batches), each against the same
+    ``frechet_sd``, and for each yes/no finding whether it holds at every seed (``"every_seed"``) and at how many
+    (``"seeds_holding"``); ``"per_seed"`` lists each seed's :func:`findings`.
+
+    Raises:
+        ValueError: a table lacks one of the four runs, or ``frechet_sd`` one of the two sizes (:func:`findings`).
+    """
+    return A.findings_over_seeds(tables, lambda rows: findings(rows, frechet_sd))
 
 
 FINDINGS_STATED = {"widening_hurts_whole_image": True, "widening_hurts_middle": True,

@@ -33,6 +33,9 @@ from ..translation import TranslationConfig, evaluate_pairs, load_pairs, transla
 from . import common
 from . import pix2pix_ablation as A
 
+STORED_SEEDS = (0, 1, 2)
+"""The seeds whose generators the fast profile ships (the three trained sizes at each; the 16 x 16 row is
+:data:`course_lib.experiments.pix2pix_ablation.STORED_SEEDS`'s L1 + cGAN at the same seed)."""
 PAPER_FCN_SCORES = {"1x1 (PixelGAN)": (0.39, 0.15, 0.10), "16x16": (0.65, 0.21, 0.17), "70x70": (0.66, 0.23, 0.17),
                     "286x286": (0.42, 0.16, 0.11)}
 """Isola et al. 2017, Table 3: per-pixel acc., per-class acc., class IOU on Cityscapes labels -> photo."""

@@ -45,6 +45,8 @@ OBJECTIVES = {"L1": (False, True, True), "GAN": (True, False, False), "cGAN": (T
 discriminator sees the input edges beside the photo (Eq. 1) or the photo alone (Eq. 2); it does not matter
 for ``L1``, which trains no discriminator."""
 MEMBERS = tuple(OBJECTIVES)
+STORED_SEEDS = (0, 1, 2)
+"""The seeds whose generators the fast profile ships (all five objectives at each; notebooks 06-08 load them)."""
 PRECISION_HELPER = True  # train_step steps through run.precision.backward_step: fp16 with a GradScaler works too (course_lib.precision)
 
 
