@@ -221,13 +221,19 @@ def test_04_gans():
     a, b = torch.randn(2, 10_000, dcgan.NZ, generator=g)
     measured = ((a + b) / 2).norm(dim=1).mean() / a.norm(dim=1).mean()
     assert stated("04_gans_dcgan", 2) == pytest.approx(measured.item(), abs=0.005)
+    from course_lib.models import toy_gan  # exercise 3: two real ring points from the same mode
+
+    pairs = toy_gan.ring_samples(40_000, generator=torch.Generator().manual_seed(1)).view(20_000, 2, 2)
+    nearest = torch.cdist(pairs.reshape(-1, 2), toy_gan.ring_centers()).argmin(1).view(20_000, 2)
+    assert stated("04_gans_dcgan", 3) == pytest.approx((nearest[:, 0] == nearest[:, 1]).float().mean().item(), abs=0.01)
+    assert stated("04_gans_dcgan", 3) == pytest.approx(1 / toy_gan.RING_MODES)
 
 
 @pytest.mark.slow
-def test_04_exercise_4_saturating_toy():
+def test_04_exercise_5_saturating_toy():
     from course_lib.models import toy_gan
 
-    for loss, (at_25, at_100) in stated("04_gans_dcgan", 4).items():
+    for loss, (at_25, at_100) in stated("04_gans_dcgan", 5).items():
         run = toy_gan.train_toy_gan(steps=100, g_loss=loss, d_head_start=300, snapshot_steps=(0,), seed=0)
         assert (run["g_mean"][25], run["g_mean"][100]) == pytest.approx((at_25, at_100), abs=0.05), loss
 

@@ -251,7 +251,8 @@ def weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
 def stored_weights_path(stem: str, profile: str = "fast", seed: int = 0) -> Path:
     """Where loading finds the weight file of ``stem``: :func:`weights_path` when that file exists (seed 0 of the
     fast profile, or a run of one's own), else ``course_lib/weights/<stem>_seed<seed>.pt`` for a fast-profile seed
-    the course ships (the ablations of notebooks 06, 07 and 08 ship seeds 1 and 2), else :func:`weights_path`
+    the course ships (the experiment's ``STORED_SEEDS``: seeds 1 and 2 of the ablations of notebooks 06-08, 1-4 of
+    notebook 04's ring toy), else :func:`weights_path`
     (missing: train-or-load trains it there). Training never writes the shipped seeds' files, so a test or a retrain at seed 1 leaves them
     as they are."""
     path = weights_path(stem, profile, seed)
@@ -594,7 +595,8 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
 
     Each member is seeded with ``seed`` before ``build``; its stored networks go to
     :func:`weights_path` with :func:`train_command` and ``meta = {member, seed, steps, train_seconds,
-    loss_curve}`` (:func:`loss_curve`; plus ``precision`` when it did not train in plain fp32).
+    loss_curve}`` (:func:`loss_curve`; plus ``precision`` when it did not train in plain fp32, and
+    ``held_out_curve`` when the ``train_step`` records one in ``run.state["held_out_curve"]``).
 
     Args:
         precision: see :func:`fit` (``None``: ``COURSE_PRECISION``, default ``auto``: fp32 on the CPU).
@@ -631,6 +633,8 @@ def train(module: ModuleType, cfg, seed: int = 0, *, members: Sequence[str] | No
             meta["processes"], meta["batches"] = distributed.world_size(), distributed.batch_mode()
         if not run.precision.is_default:
             meta["precision"] = run.precision.describe()
+        if "held_out_curve" in run.state:  # a train_step that scores its own held-out curve (mode_collapse)
+            meta["held_out_curve"] = run.state["held_out_curve"]
         command = train_command(name, cfg.profile, seed, member if several else None, run.precision.name)
         if distributed.is_main():
             for role, stem in run.stored.items():

@@ -8,8 +8,15 @@ k = 1) on :func:`course_lib.losses.discriminator_loss` and a generator loss -- t
 :func:`course_lib.losses.generator_loss` or the minimax game's own
 :func:`course_lib.losses.saturating_generator_loss`. :func:`train_toy_gan` keeps snapshots (generated
 samples and D's curve on a grid) so the notebook can show the alternation.
+
+The 2-D toy of notebook 04's section 6 (mode collapse): eight Gaussians on a ring (:func:`ring_samples`, the
+mixture Metz et al. 2017 and Srivastava et al. 2017 (VEEGAN) use), the way those papers and PacGAN (Lin et al.
+2018) count what a generator covers (:func:`mode_coverage`), and PacGAN's remedy, a discriminator that judges
+``m`` samples at once (:func:`pack`). The training itself is :mod:`course_lib.experiments.mode_collapse`.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -19,13 +26,24 @@ from ..losses import discriminator_loss, generator_loss, saturating_generator_lo
 G_LOSSES = {"non-saturating": generator_loss, "saturating": saturating_generator_loss}
 
 
-def mlp(width: int = 32, depth: int = 2) -> nn.Sequential:
-    """``N x 1 -> N x 1`` perceptron with ``depth`` hidden layers of ``width`` units and LeakyReLU(0.2)."""
-    layers, cin = [], 1
+def mlp(width: int = 32, depth: int = 2, in_features: int = 1, out_features: int = 1,
+        negative_slope: float = 0.2) -> nn.Sequential:
+    """``N x in_features -> N x out_features`` perceptron (float32) with ``depth`` hidden layers of ``width`` units,
+    each followed by LeakyReLU(``negative_slope``) (``0``: ReLU). The 1-D toy uses the defaults; the 2-D toy
+    ``mlp(128, 2, 256, 2, 0)`` for G (latent -> point) and ``mlp(128, 2, 2 * m, 1, 0)`` for D (``m`` packed points ->
+    one logit).
+
+    Raises:
+        ValueError: a width, depth or feature count below 1 (depth 0 is allowed: one linear layer).
+    """
+    if width < 1 or depth < 0 or in_features < 1 or out_features < 1:
+        raise ValueError(f"mlp needs width, in_features, out_features >= 1 and depth >= 0; got width={width}, "
+                         f"depth={depth}, in_features={in_features}, out_features={out_features}")
+    layers, cin = [], in_features
     for _ in range(depth):
-        layers += [nn.Linear(cin, width), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(cin, width), nn.ReLU() if negative_slope == 0 else nn.LeakyReLU(negative_slope)]
         cin = width
-    return nn.Sequential(*layers, nn.Linear(cin, 1))
+    return nn.Sequential(*layers, nn.Linear(cin, out_features))
 
 
 def real_samples(n: int, mean: float = 3.0, std: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -120,3 +138,91 @@ def plot_toy_snapshots(result: dict, axes=None):
         ax.set_xlabel("x")
     axes[0].legend(fontsize=7, loc="upper left")
     return axes
+
+
+# --- the 2-D toy: eight Gaussians on a ring (section 6, mode collapse) ----------------------------------
+
+RING_MODES, RING_RADIUS, RING_STD = 8, 2.0, 0.02
+"""The ring's number of modes, radius and per-coordinate standard deviation (the settings of the ring in Metz et al.
+2017 and Srivastava et al. 2017)."""
+
+
+def ring_centers(n_modes: int = RING_MODES, radius: float = RING_RADIUS) -> torch.Tensor:
+    """``n_modes x 2`` float32: the modes' centres, evenly spaced on a circle of ``radius`` starting at ``(radius, 0)``.
+
+    Raises:
+        ValueError: ``n_modes < 1`` or ``radius <= 0``.
+    """
+    if n_modes < 1 or not radius > 0:
+        raise ValueError(f"a ring needs n_modes >= 1 and radius > 0, got n_modes={n_modes}, radius={radius}")
+    angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
+    return (radius * torch.stack([angles.cos(), angles.sin()], 1)).float()
+
+
+def ring_samples(n: int, n_modes: int = RING_MODES, radius: float = RING_RADIUS, std: float = RING_STD,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n x 2`` float32 draws from the ring: a mode chosen uniformly, plus isotropic Gaussian noise of ``std``
+    (data units; the modes are ``2 radius sin(pi / n_modes)`` = 1.53 apart with the defaults).
+
+    Raises:
+        ValueError: ``n < 0`` or ``std < 0`` (and what :func:`ring_centers` raises).
+    """
+    if n < 0 or std < 0:
+        raise ValueError(f"ring_samples needs n >= 0 and std >= 0, got n={n}, std={std}")
+    centers = ring_centers(n_modes, radius)
+    k = torch.randint(0, n_modes, (n,), generator=generator)
+    return centers[k] + std * torch.randn(n, 2, generator=generator)
+
+
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN's packing (Lin et al. 2018): ``N x d -> (N / m) x (m d)``, rows ``i m, ..., i m + m - 1`` side
+    by side, so that the discriminator judges ``m`` samples of one source (all real or all fake) at once. ``m = 1``
+    returns ``x`` unchanged. A view when ``x`` is contiguous; gradients flow through it.
+
+    Raises:
+        ValueError: ``x`` is not 2-D, ``m < 1``, or ``m`` does not divide ``N`` (pick a batch size that it divides).
+    """
+    if x.dim() != 2:
+        raise ValueError(f"pack expects an N x d tensor of samples, got shape {tuple(x.shape)}")
+    if m < 1 or x.shape[0] % m:
+        raise ValueError(f"pack needs m >= 1 dividing the batch, got m={m} for {x.shape[0]} samples")
+    return x.reshape(x.shape[0] // m, m * x.shape[1])
+
+
+def mode_coverage(samples: torch.Tensor, centers: torch.Tensor | None = None, std: float = RING_STD,
+                  min_count: int = 20) -> dict:
+    """What a generator's samples cover, counted the way Srivastava et al. (2017, VEEGAN) and Lin et al. (2018,
+    PacGAN) count it on the ring (the ``min_count`` rule is ours).
+
+    A sample is of **high quality** when it lies within ``3 std`` of its nearest centre; a mode is **covered** when at
+    least ``min_count`` high-quality samples fall on it (20 of 2,500 is a sixteenth of a mode's fair share).
+
+    Args:
+        samples: ``N x 2`` points (any float dtype, any device; not modified).
+        centers: ``K x 2`` mode centres (default :func:`ring_centers`).
+        std: the modes' standard deviation, in data units.
+        min_count: high-quality samples a mode needs to count as covered.
+
+    Returns:
+        ``{"modes_covered"`` (int, 0..K), ``"high_quality"`` (fraction of samples, 0..1), ``"kl_to_uniform"``
+        (KL divergence in nats of the share of samples nearest each mode from the uniform 1 / K: 0 when balanced,
+        ``log K`` = 2.08 when every sample is nearest one mode), ``"counts"`` (high-quality samples per mode, a list)``}``.
+
+    Raises:
+        ValueError: ``samples`` not ``N x 2`` with ``N >= 1``, or ``centers`` not ``K x 2``.
+    """
+    centers = ring_centers() if centers is None else centers
+    if samples.dim() != 2 or samples.shape[1] != 2 or samples.shape[0] < 1:
+        raise ValueError(f"mode_coverage expects N x 2 points (N >= 1), got shape {tuple(samples.shape)}")
+    if centers.dim() != 2 or centers.shape[1] != 2:
+        raise ValueError(f"centers must be K x 2, got shape {tuple(centers.shape)}")
+    x = samples.detach().float().cpu()
+    c = centers.detach().float().cpu()
+    dist, nearest = torch.cdist(x, c).min(dim=1)
+    k = c.shape[0]
+    good = dist < 3 * std
+    counts = torch.bincount(nearest[good], minlength=k)
+    share = torch.bincount(nearest, minlength=k).double() / x.shape[0]
+    kl = float((share[share > 0] * (share[share > 0] * k).log()).sum())
+    return {"modes_covered": int((counts >= min_count).sum()), "high_quality": float(good.double().mean()),
+            "kl_to_uniform": kl, "counts": counts.tolist()}
