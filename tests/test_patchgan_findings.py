@@ -2,7 +2,7 @@
 the stored generators (three sizes x seeds 0, 1, 2, and notebook 06's L1 + cGAN generators for the 16 x 16 row), the
 held-out curves recorded with them, the answer key of the notebook's checkable exercise, and section 3's run at
 128 x 128 (patchgan_sizes_128: the four 128 px generators of each shipped seed) and section 4's width test
-(patchgan_capacity_128: the 34 x 34 and 142 x 142 at ndf 64, seed 0)."""
+(patchgan_capacity_128: the 34 x 34 and 142 x 142 at ndf 64, every shipped seed)."""
 from __future__ import annotations
 
 import ast
@@ -142,37 +142,41 @@ def test_128px_weights_record_their_command_and_held_out_curve(tables_128):
 
 @pytest.fixture(scope="module")
 def capacity_table(tables_128):
-    """Section 4's table: patchgan_capacity_128.evaluate of the stored ndf-64 generators (never training), and the
-    ndf-16 runs' Fréchet sd over section 3's seeds."""
+    """Section 4's tables: patchgan_capacity_128.evaluate of the stored ndf-64 generators of every shipped seed (never
+    training), and the ndf-16 runs' Fréchet sd over section 3's seeds."""
     from course_lib.experiments import patchgan_capacity_128 as C
 
     cfg = C.Config.make("fast")
-    seed = C.STORED_SEEDS[0]
-    runs = common.load(C, cfg, seed, retrain=False, progress=False)
-    assert list(runs) == C.members(cfg) and not any(r.meta["trained"] for r in runs.values())
-    rows, extras = C.evaluate(cfg, runs, seed=seed, progress=False)
+    out = {}
+    for seed in C.STORED_SEEDS:
+        runs = common.load(C, cfg, seed, retrain=False, progress=False)
+        assert list(runs) == C.members(cfg) and not any(r.meta["trained"] for r in runs.values())
+        out[seed] = (*C.evaluate(cfg, runs, seed=seed, progress=False), runs)
     sd = {r["discriminator"]: r["frechet_sd"] for r in common.summarize_seeds([t[0][0] for t in tables_128.values()])}
-    return rows, extras, runs, sd
+    return out, sd
 
 
 def test_width_findings_are_what_the_notebook_says(capacity_table, tables_128):
-    """patchgan_capacity_128.FINDINGS_STATED is what section 4 says; its ndf-16 rows are section 3's seed-0 rows (the
-    same files, the same scores); the widths and parameter counts are the ones the text gives."""
+    """patchgan_capacity_128.FINDINGS_STATED is what section 4 says at every shipped seed (True: holds at each);
+    each seed's ndf-16 rows are section 3's rows of that seed (the same files, the same scores); the widths and
+    parameter counts are the ones the text gives."""
     from course_lib.experiments import patchgan_capacity_128 as C
 
-    rows, extras, _, sd = capacity_table
-    found = C.findings(rows, sd)
+    tables, sd = capacity_table
+    found = C.findings_over_seeds([tables[s][0] for s in C.STORED_SEEDS], sd)
+    assert found["per_seed"] == [C.findings(tables[s][0], sd) for s in C.STORED_SEEDS]
     assert C.FINDINGS_STATED, "notebook 07's section 4 states findings; FINDINGS_STATED lists them"
-    assert {k: found[k] for k in C.FINDINGS_STATED} == C.FINDINGS_STATED, found
-    assert [(r["base"], r["ndf"], r["d_parameters"]) for r in rows] == [
-        ("34x34", 16, 43729), ("34x34", 64, 666433), ("142x142", 16, 438481), ("142x142", 64, 6964033)]
-    seed0 = {r["discriminator"]: r for r in tables_128[C.STORED_SEEDS[0]][0][0]}
-    for r in rows:
-        if r["ndf"] == 16:
-            assert r["frechet"] == pytest.approx(seed0[r["base"]]["frechet"], abs=1e-6)
-        assert r["frechet"] > extras["real photos"]["frechet"]
-    with pytest.raises(ValueError, match="findings need"):
-        C.findings(rows[:3], sd)
+    assert {k: found["every_seed"][k] for k in C.FINDINGS_STATED} == C.FINDINGS_STATED, found["seeds_holding"]
+    for seed, (rows, extras, _) in tables.items():
+        assert [(r["base"], r["ndf"], r["d_parameters"]) for r in rows] == [
+            ("34x34", 16, 43729), ("34x34", 64, 666433), ("142x142", 16, 438481), ("142x142", 64, 6964033)]
+        narrow = {r["discriminator"]: r for r in tables_128[seed][0][0]}
+        for r in rows:
+            if r["ndf"] == 16:
+                assert r["frechet"] == pytest.approx(narrow[r["base"]]["frechet"], abs=1e-6), seed
+            assert r["frechet"] > extras["real photos"]["frechet"]
+        with pytest.raises(ValueError, match="findings need"):
+            C.findings(rows[:3], sd)
 
 
 def test_width_weights_record_their_command_and_held_out_curve(capacity_table):
@@ -180,24 +184,26 @@ def test_width_weights_record_their_command_and_held_out_curve(capacity_table):
     steps whose last point is the stored weights' own score."""
     from course_lib.experiments import patchgan_capacity_128 as C
 
-    rows, _, runs, _ = capacity_table
+    tables, _ = capacity_table
     cfg = C.Config.make("fast")
-    by_name = {r["discriminator"]: r for r in rows}
-    for name, run in runs.items():
-        curve = run.meta["held_out_curve"]
-        assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), name
-        assert run.meta["command"] == common.train_command("patchgan_capacity_128", "fast", 0, name, "bf16")
-        assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
-        assert curve["frechet"][-1] == pytest.approx(by_name[name]["frechet"], abs=1e-3), name
+    for seed, (rows, _, runs) in tables.items():
+        by_name = {r["discriminator"]: r for r in rows}
+        for name, run in runs.items():
+            curve = run.meta["held_out_curve"]
+            assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, name)
+            assert run.meta["command"] == common.train_command("patchgan_capacity_128", "fast", seed, name, "bf16")
+            assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
+            assert curve["frechet"][-1] == pytest.approx(by_name[name]["frechet"], abs=1e-3), (seed, name)
 
 
 def test_exercise_3_key_is_the_tables_answer(capacity_table):
     """docs/answer_keys/07_patchgan_sizes.md's answer to exercise 3 (does widening the 142 x 142 to ndf 64 raise its
-    Fréchet distance by more than its ndf-16 seed sd) is what the notebook's check computes."""
+    Fréchet distance by more than its ndf-16 seed sd at every shipped seed) is what the notebook's check computes."""
     from course_lib.experiments import patchgan_capacity_128 as C
 
-    rows, _, _, sd = capacity_table
+    tables, sd = capacity_table
     key = (ROOT / "docs" / "answer_keys" / "07_patchgan_sizes.md").read_text()
     section = key[key.index("## Exercise 3"):]
     stated = ast.literal_eval(re.search(r"^\*\*Answer:\*\* `(.+)`\s*$", section, re.M).group(1))
-    assert stated is C.findings(rows, sd)["widening_hurts_whole_image"]
+    found = C.findings_over_seeds([tables[s][0] for s in C.STORED_SEEDS], sd)
+    assert stated is found["every_seed"]["widening_hurts_whole_image"]

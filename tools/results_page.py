@@ -687,6 +687,7 @@ WIDTH_FINDING_WORDS = {
     "widening_hurts_whole_image": "at ndf 64 the 142 × 142's generator is farther from real photos (Fréchet) than at "
                                   "ndf 16, by more than its ndf-16 seed sd",
     "widening_hurts_middle": "the same for the 34 × 34",
+    "widening_hurts_whole_image_more": "the whole image's Fréchet distance rises more than the middle's",
     "whole_image_behind_middle_at_ndf64": "at ndf 64 the whole image (142 × 142) is farther from real photos than the "
                                           "middle (34 × 34): the paper's direction",
     "gap_at_ndf64_beyond_spread": "... by more than the two ndf-16 seed sds added (a clear lead, a07's rule)",
@@ -739,7 +740,7 @@ def _patchgan_capacity(pc: dict, sizes_128: dict) -> list[str]:
         "\n".join(lines), "",
         f"Fréchet change from ndf 16 to 64, per seed: 34 × 34 {slash(change[C.BASE[0]], 1)} (its ndf-16 sd over "
         f"section 3's seeds {num(sd[C.BASE[0]], 1)}); 142 × 142 {slash(change[C.BASE[1]], 1)} (sd "
-        f"{num(sd[C.BASE[1]], 1)}). The whole image's lead over the middle at ndf 64: {slash(gap, 1)} "
+        f"{num(sd[C.BASE[1]], 1)}). How far the whole image is behind the middle at ndf 64: {slash(gap, 1)} "
         f"(the two sds added: {num(sd[C.BASE[0]] + sd[C.BASE[1]], 1)}).", "",
         "**What the width test finds, seed by seed** (`patchgan_capacity_128.findings_over_seeds`; "
         "`tests/test_patchgan_findings.py` checks those notebook 07 states on the stored weights):", "",
