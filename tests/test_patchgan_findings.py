@@ -123,21 +123,26 @@ def test_128px_findings_are_what_the_notebook_says(tables_128):
     assert extras["samples"]["input"].shape[-1] == 128
 
 
+def _check_weight_records(name: str, cfg, seed: int, rows, runs) -> None:
+    """Each generator of experiment ``name`` at ``seed`` records the command that trains it (bf16), its time, and its
+    held-out curve every 1,000 steps whose last point is the stored weights' own score (Fréchet and edge F1)."""
+    by_name = {r["discriminator"]: r for r in rows}
+    for member, run in runs.items():
+        curve = run.meta["held_out_curve"]
+        assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, member)
+        assert run.meta["command"] == common.train_command(name, "fast", seed, member, "bf16")
+        assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
+        assert curve["frechet"][-1] == pytest.approx(by_name[member]["frechet"], abs=1e-3), (seed, member)
+        assert curve["edge_f1"][-1] == pytest.approx(by_name[member]["edge_f1"], abs=1e-3), (seed, member)
+
+
 def test_128px_weights_record_their_command_and_held_out_curve(tables_128):
-    """Each 128 px generator records the command that trains it (bf16), its time, and its held-out curve every 1,000
-    steps whose last point is the stored weights' own score."""
+    """Each 128 px generator records its command, time and held-out curve (:func:`_check_weight_records`)."""
     from course_lib.experiments import patchgan_sizes_128 as S128
 
     cfg = S128.Config.make("fast")
     for seed, ((rows, _), runs) in tables_128.items():
-        by_name = {r["discriminator"]: r for r in rows}
-        for name, run in runs.items():
-            curve = run.meta["held_out_curve"]
-            assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, name)
-            assert run.meta["command"] == common.train_command("patchgan_sizes_128", "fast", seed, name, "bf16")
-            assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
-            assert curve["frechet"][-1] == pytest.approx(by_name[name]["frechet"], abs=1e-3), (seed, name)
-            assert curve["edge_f1"][-1] == pytest.approx(by_name[name]["edge_f1"], abs=1e-3), (seed, name)
+        _check_weight_records("patchgan_sizes_128", cfg, seed, rows, runs)
 
 
 @pytest.fixture(scope="module")
@@ -180,20 +185,14 @@ def test_width_findings_are_what_the_notebook_says(capacity_table, tables_128):
 
 
 def test_width_weights_record_their_command_and_held_out_curve(capacity_table):
-    """Each ndf-64 generator records the command that trains it (bf16), its time and its held-out curve every 1,000
-    steps whose last point is the stored weights' own score."""
+    """Each ndf-64 generator records its command, time and held-out curve (:func:`_check_weight_records`; the ndf-16
+    rows' files are section 3's, checked above)."""
     from course_lib.experiments import patchgan_capacity_128 as C
 
     tables, _ = capacity_table
     cfg = C.Config.make("fast")
     for seed, (rows, _, runs) in tables.items():
-        by_name = {r["discriminator"]: r for r in rows}
-        for name, run in runs.items():
-            curve = run.meta["held_out_curve"]
-            assert curve["step"] == list(range(1000, cfg.steps + 1, 1000)), (seed, name)
-            assert run.meta["command"] == common.train_command("patchgan_capacity_128", "fast", seed, name, "bf16")
-            assert run.meta["train_seconds"] > 0 and run.meta["steps"] == cfg.steps
-            assert curve["frechet"][-1] == pytest.approx(by_name[name]["frechet"], abs=1e-3), (seed, name)
+        _check_weight_records("patchgan_capacity_128", cfg, seed, rows, runs)
 
 
 def test_exercise_3_key_is_the_tables_answer(capacity_table):
